@@ -1,0 +1,63 @@
+"""pathad: automatic differentiation as a path problem on a computation graph.
+
+Trace an ordinary Python function into a networkx DAG whose edges carry local
+partial derivatives; a derivative ∂t/∂s is the sum over all paths s→t of the
+product of the edge labels, found by one topological sweep, forward (forward
+mode) or backward (reverse mode, backpropagation).
+
+>>> import pathad
+>>> tr = pathad.trace(lambda x, y: (x + 4 * y) * ((x + y) * y), x=3.0, y=5.0)
+>>> tr.value, pathad.gradient(tr)
+(920.0, {'x': 155.0, 'y': 459.0})
+"""
+
+from .derivatives import Jacobian, derivative, derivatives_from, gradient, jacobian
+from .elimination import eliminate, fold_linear
+from .errors import (
+    DomainError,
+    MissingWeightError,
+    MixedTraceError,
+    NoDependenceError,
+    PathadError,
+    UnknownNodeError,
+)
+from .functions import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
+from .solver import solve
+from .primitives import PRIMITIVES, Primitive
+from .semirings import REAL, Semiring
+from .tracing import Trace, Traced, trace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "trace",
+    "Trace",
+    "Traced",
+    "solve",
+    "Semiring",
+    "REAL",
+    "derivative",
+    "gradient",
+    "derivatives_from",
+    "jacobian",
+    "Jacobian",
+    "eliminate",
+    "fold_linear",
+    "Primitive",
+    "PRIMITIVES",
+    "exp",
+    "log",
+    "sqrt",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "PathadError",
+    "DomainError",
+    "NoDependenceError",
+    "UnknownNodeError",
+    "MissingWeightError",
+    "MixedTraceError",
+]

@@ -1,0 +1,8 @@
+"""``python -m pathad`` runs the ``pathad`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""The exceptions pathad raises.
+
+Every pathad error derives from :class:`PathadError`, and also from the builtin or
+networkx exception a caller would naturally catch (``ValueError``, ``KeyError``,
+``networkx.NodeNotFound``), so existing ``except`` clauses keep working.
+"""
+
+import networkx as nx
+
+__all__ = [
+    "PathadError",
+    "DomainError",
+    "NoDependenceError",
+    "UnknownNodeError",
+    "MissingWeightError",
+    "MixedTraceError",
+]
+
+
+class PathadError(Exception):
+    """Base class of every error raised by pathad."""
+
+
+class DomainError(PathadError, ValueError):
+    """An operation was applied outside its domain (log of a negative, division by zero, ...).
+
+    The message names the operation, the node's label and the operand values.
+    """
+
+
+class NoDependenceError(PathadError, ValueError):
+    """A traced output does not depend on any input, so there is nothing to differentiate."""
+
+
+class UnknownNodeError(PathadError, nx.NodeNotFound):
+    """A node was named (by input name, label or id) that the graph does not have."""
+
+
+class MissingWeightError(PathadError, KeyError):
+    """An edge lacks the attribute a sweep reads as its weight."""
+
+    def __str__(self):  # KeyError would otherwise print the message with quotes around it
+        return str(self.args[0])
+
+
+class MixedTraceError(PathadError, ValueError):
+    """Traced values from two different traces were combined in one operation."""

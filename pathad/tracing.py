@@ -1,0 +1,539 @@
+"""Tracing: run an ordinary Python function on traced numbers and record its graph.
+
+:func:`trace` calls the function with a :class:`Traced` number for each input.
+Every arithmetic operation on a ``Traced`` (Python operators, :mod:`pathad`'s math
+functions, numpy ufuncs) evaluates the value, evaluates the local partial of each
+traced operand (from :data:`pathad.primitives.PRIMITIVES`) and appends one node and
+one edge per traced operand to a :class:`Tape`.  Constants are not nodes.
+
+The tape is a handful of flat Python lists; :attr:`Trace.graph` turns it into a
+``networkx.MultiDiGraph`` the first time it is asked for.  A ``Traced`` refers to
+its tape but the tape never refers back, so tracing creates no reference cycles
+for the garbage collector to chase.
+
+Examples
+--------
+>>> tr = trace(lambda x, y: (x + 4 * y) * ((x + y) * y), x=3.0, y=5.0)
+>>> tr.value
+920.0
+>>> tr.graph.number_of_nodes(), tr.graph.number_of_edges()
+(7, 9)
+"""
+
+import inspect
+import math
+import numbers
+from functools import cached_property
+
+import networkx as nx
+import numpy as np
+
+from .errors import DomainError, MixedTraceError, NoDependenceError, UnknownNodeError
+from .primitives import FLOAT, PRIMITIVES
+
+__all__ = ["Traced", "Tape", "Trace", "trace", "apply", "resolve_node"]
+
+_DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+
+
+class Tape:
+    """The flat record of one trace: nodes and edges in creation order.
+
+    Node ``i`` is the i-th operation; its operands are earlier nodes, so creation
+    order is a topological order.  Edge ``k`` goes from ``src[k]`` to ``dst[k]``,
+    is the operand at position ``arg[k]`` and carries ``partial[k]``.
+    """
+
+    __slots__ = ("ops", "values", "labels", "consts", "src", "dst", "arg", "partial", "guards")
+
+    def __init__(self):
+        self.ops = []  # primitive name, or "input"
+        self.values = []  # float value of each node
+        self.labels = {}  # node -> user-visible name, only for named nodes
+        self.consts = {}  # node -> ((position, constant), ...), only where constants occur
+        self.src, self.dst, self.arg, self.partial = [], [], [], []
+        self.guards = []  # (comparison, left, right, outcome): the branches the trace took
+
+    def label(self, node):
+        """The node's label: its user name, else ``v<id>``."""
+        return self.labels.get(node, f"v{node}")
+
+    def add_input(self, name, value):
+        """Record an input node and return it as a :class:`Traced`."""
+        node = len(self.ops)
+        self.ops.append("input")
+        self.values.append(value)
+        self.labels[node] = name
+        return Traced(self, node, value)
+
+    def describe(self, operand):
+        """'x = 3.0' for a traced operand, '3.0' for a constant (used in error messages)."""
+        if type(operand) is Traced:
+            return f"{self.label(operand._node)} = {operand.value!r}"
+        return repr(operand)
+
+
+class Traced:
+    """A float whose arithmetic is recorded on a :class:`Tape`.
+
+    Behaves like the float ``value`` in arithmetic, comparisons (recorded as
+    guards, so ``if``/``while`` work and the trace keeps the branch it took),
+    ``float()``, ``int()``, the functions of :mod:`pathad` and numpy ufuncs.
+    Traced values are not hashable, since ``==`` compares values.
+
+    Examples
+    --------
+    >>> tr = trace(lambda x: x * x if x > 0 else -x, 3.0)
+    >>> tr.value, tr.tape.guards
+    (9.0, [('>', 'x', 0, True)])
+    """
+
+    __slots__ = ("_tape", "_node", "value")
+
+    def __init__(self, tape, node, value):
+        self._tape = tape
+        self._node = node
+        self.value = value
+
+    @property
+    def node(self):
+        """This value's node id in the trace's graph."""
+        return self._node
+
+    def named(self, label):
+        """Give this value's node a label (shown in drawings, usable in queries); returns self."""
+        self._tape.labels[self._node] = str(label)
+        return self
+
+    def __repr__(self):
+        return f"Traced({self.value!r}, {self._tape.label(self._node)!r})"
+
+    # arithmetic: each operator is one primitive of the table
+    def __add__(self, other):
+        return apply(_ADD, self, other)
+
+    def __radd__(self, other):
+        return apply(_ADD, other, self)
+
+    def __sub__(self, other):
+        return apply(_SUB, self, other)
+
+    def __rsub__(self, other):
+        return apply(_SUB, other, self)
+
+    def __mul__(self, other):
+        return apply(_MUL, self, other)
+
+    def __rmul__(self, other):
+        return apply(_MUL, other, self)
+
+    def __truediv__(self, other):
+        return apply(_DIV, self, other)
+
+    def __rtruediv__(self, other):
+        return apply(_DIV, other, self)
+
+    def __pow__(self, other):
+        return apply(_POW, self, other)
+
+    def __rpow__(self, other):
+        return apply(_POW, other, self)
+
+    def __neg__(self):
+        return apply(_NEG, self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return apply(_ABS, self)
+
+    # methods numpy calls on the elements of object arrays (np.exp(array_of_traced))
+    def exp(self):
+        return apply(PRIMITIVES["exp"], self)
+
+    def log(self):
+        return apply(PRIMITIVES["log"], self)
+
+    def sqrt(self):
+        return apply(PRIMITIVES["sqrt"], self)
+
+    def sin(self):
+        return apply(PRIMITIVES["sin"], self)
+
+    def cos(self):
+        return apply(PRIMITIVES["cos"], self)
+
+    def tan(self):
+        return apply(PRIMITIVES["tan"], self)
+
+    def tanh(self):
+        return apply(PRIMITIVES["tanh"], self)
+
+    # comparisons act on values and are recorded as guards
+    def _compare(self, symbol, other, outcome):
+        right = other._tape.label(other._node) if type(other) is Traced else other
+        self._tape.guards.append((symbol, self._tape.label(self._node), right, outcome))
+        return outcome
+
+    def __lt__(self, other):
+        return self._compare("<", other, self.value < _value(other))
+
+    def __le__(self, other):
+        return self._compare("<=", other, self.value <= _value(other))
+
+    def __gt__(self, other):
+        return self._compare(">", other, self.value > _value(other))
+
+    def __ge__(self, other):
+        return self._compare(">=", other, self.value >= _value(other))
+
+    def __eq__(self, other):
+        if not isinstance(other, (Traced, numbers.Real)):
+            return NotImplemented
+        return self._compare("==", other, self.value == _value(other))
+
+    def __ne__(self, other):
+        if not isinstance(other, (Traced, numbers.Real)):
+            return NotImplemented
+        return self._compare("!=", other, self.value != _value(other))
+
+    __hash__ = None
+
+    def __bool__(self):
+        return self._compare("!=", 0, self.value != 0)
+
+    def __float__(self):
+        return float(self.value)
+
+    def __int__(self):
+        return int(self.value)
+
+    # numpy: np.sin(t), np.float64(2) * t, np.add(array, t), ...
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__" or kwargs:
+            return NotImplemented
+        if any(isinstance(i, np.ndarray) for i in inputs):  # elementwise over object arrays
+            boxed = [np.asarray(i, dtype=object) if type(i) is Traced else i for i in inputs]
+            return ufunc(*boxed)
+        primitive = _UFUNCS.get(ufunc)
+        if primitive is None:
+            raise TypeError(
+                f"numpy.{ufunc.__name__} is not a pathad primitive; "
+                f"the known ufuncs are {', '.join(sorted(u.__name__ for u in _UFUNCS))}"
+            )
+        return apply(primitive, *inputs)
+
+
+def _value(operand):
+    return operand.value if type(operand) is Traced else operand
+
+
+_ADD, _SUB, _MUL, _DIV, _POW = (PRIMITIVES[n] for n in ("add", "sub", "mul", "div", "pow"))
+_NEG, _ABS = PRIMITIVES["neg"], PRIMITIVES["abs"]
+
+_UFUNCS = {
+    np.add: _ADD,
+    np.subtract: _SUB,
+    np.multiply: _MUL,
+    np.true_divide: _DIV,
+    np.power: _POW,
+    np.negative: _NEG,
+    np.absolute: _ABS,
+    np.exp: PRIMITIVES["exp"],
+    np.log: PRIMITIVES["log"],
+    np.sqrt: PRIMITIVES["sqrt"],
+    np.sin: PRIMITIVES["sin"],
+    np.cos: PRIMITIVES["cos"],
+    np.tan: PRIMITIVES["tan"],
+    np.tanh: PRIMITIVES["tanh"],
+}
+
+
+def apply(primitive, *operands):
+    """Apply a primitive, recording it when any operand is traced.
+
+    With no traced operand this is plain float arithmetic.  Returns
+    ``NotImplemented`` for operands that are neither traced nor real numbers, so
+    Python's operator protocol can try the other side.
+
+    Examples
+    --------
+    >>> apply(PRIMITIVES["mul"], 3.0, 5.0)
+    15.0
+    """
+    tape = None
+    values = []
+    for operand in operands:
+        if type(operand) is Traced:
+            if tape is None:
+                tape = operand._tape
+            elif operand._tape is not tape:
+                raise MixedTraceError(
+                    f"{primitive.name}: operands come from two different traces; "
+                    "trace one function at a time"
+                )
+            values.append(operand.value)
+        elif isinstance(operand, numbers.Real):
+            values.append(float(operand))
+        else:
+            return NotImplemented
+    if tape is None:
+        return _evaluate(primitive, values, None, operands)
+    return _record(tape, primitive, operands, values)
+
+
+def _record(tape, primitive, operands, values):
+    node = len(tape.ops)
+    result = _evaluate(primitive, values, tape, operands)
+    consts = None
+    for position, operand in enumerate(operands):
+        if type(operand) is Traced:
+            partial = _local_partial(primitive, position, values, result, tape, operands)
+            tape.src.append(operand._node)
+            tape.dst.append(node)
+            tape.arg.append(position)
+            tape.partial.append(partial)
+        else:
+            consts = (consts or ()) + ((position, values[position]),)
+    tape.ops.append(primitive.name)
+    tape.values.append(result)
+    if consts:
+        tape.consts[node] = consts
+    return Traced(tape, node, result)
+
+
+def _evaluate(primitive, values, tape, operands):
+    try:
+        result = primitive.value(FLOAT, *values)
+    except _DOMAIN_ERRORS as exc:
+        raise _domain_error(primitive, tape, operands, f"has no real value ({exc})") from None
+    if not math.isfinite(result):
+        raise _domain_error(primitive, tape, operands, f"gives {result}")
+    return float(result)
+
+
+def _local_partial(primitive, position, values, result, tape, operands):
+    try:
+        partial = primitive.partials[position](FLOAT, *values, result)
+    except _DOMAIN_ERRORS as exc:
+        partial = exc
+    if isinstance(partial, Exception) or not math.isfinite(partial):
+        reason = f"its derivative in operand {position} does not exist there ({partial})"
+        raise _domain_error(primitive, tape, operands, reason)
+    return float(partial)
+
+
+def _domain_error(primitive, tape, operands, reason):
+    if tape is None:
+        where, shown = "", ", ".join(repr(o) for o in operands)
+    else:
+        where, shown = f" at node v{len(tape.ops)}", ", ".join(tape.describe(o) for o in operands)
+    return DomainError(f"{primitive.name}{where}: operand {shown} {reason}")
+
+
+class Trace:
+    """One recorded run of a function: its graph, inputs, outputs and value.
+
+    Attributes
+    ----------
+    name : str
+        The function's name (``"h"``); a single output node is labeled with it.
+    inputs : dict
+        Input name -> node id, in the function's argument order.
+    outputs : list
+        Output node ids in the order the function returned them.
+    tape : Tape
+        The flat record the graph is built from.
+
+    Examples
+    --------
+    >>> def h(x, y):
+    ...     return (x + 4 * y) * ((x + y) * y)
+    >>> tr = trace(h, 3.0, 5.0)
+    >>> tr.inputs, tr.output, tr.value
+    ({'x': 0, 'y': 1}, 6, 920.0)
+    """
+
+    def __init__(self, name, tape, inputs, outputs, structure):
+        self.name = name
+        self.tape = tape
+        self.inputs = inputs
+        self.outputs = outputs
+        self._structure = structure  # rebuilds the returned shape: None, "tuple", "list" or dict keys
+
+    @property
+    def output(self):
+        """The single output node (an error if the function returned several)."""
+        if len(self.outputs) != 1:
+            raise ValueError(
+                f"{self.name} has {len(self.outputs)} outputs; use Trace.outputs or name one with of="
+            )
+        return self.outputs[0]
+
+    @property
+    def value(self):
+        """The function's result as floats, in the shape it was returned."""
+        values = [self.tape.values[n] for n in self.outputs]
+        if self._structure is None:
+            return values[0]
+        if self._structure in ("tuple", "list"):
+            return tuple(values) if self._structure == "tuple" else values
+        return dict(zip(self._structure, values))
+
+    @cached_property
+    def graph(self):
+        """The computation graph as a ``networkx.MultiDiGraph`` (built on first use).
+
+        Nodes are ints in creation order with attributes ``op``, ``value``,
+        ``label`` and ``consts`` (the constant operands as (position, value)
+        pairs); an edge u→v per use of u as an operand of v, keyed by the operand
+        position, with attributes ``partial`` and ``arg``.
+        """
+        return _build_graph(self.tape)
+
+    def node(self, ref):
+        """Resolve an input name, a node label or a node id to a node id."""
+        return resolve_node(self, ref)
+
+    def label(self, node):
+        """The display name of a node."""
+        return self.tape.label(node)
+
+    def __repr__(self):
+        tape = self.tape
+        return (
+            f"<Trace {self.name}({', '.join(self.inputs)}) = {self.value!r}: "
+            f"{len(tape.ops)} nodes, {len(tape.src)} edges>"
+        )
+
+
+def _build_graph(tape):
+    graph = nx.MultiDiGraph()
+    consts = tape.consts
+    graph.add_nodes_from(
+        (node, {"op": op, "value": value, "label": tape.label(node), "consts": consts.get(node, ())})
+        for node, (op, value) in enumerate(zip(tape.ops, tape.values))
+    )
+    graph.add_edges_from(
+        (u, v, k, {"partial": p, "arg": k})
+        for u, v, k, p in zip(tape.src, tape.dst, tape.arg, tape.partial)
+    )
+    return graph
+
+
+def resolve_node(obj, ref):
+    """Turn an input name, a label or a node id into a node id of ``obj``'s graph.
+
+    ``obj`` is a :class:`Trace` or a networkx graph.  Input names win over labels,
+    labels over ids.  An unknown reference raises :class:`UnknownNodeError`
+    listing what is known.
+
+    Examples
+    --------
+    >>> tr = trace(lambda x, y: x * y, 2.0, 3.0)
+    >>> resolve_node(tr, "y"), resolve_node(tr, 2)
+    (1, 2)
+    """
+    if isinstance(obj, Trace):
+        if isinstance(ref, str) and ref in obj.inputs:
+            return obj.inputs[ref]
+        if isinstance(ref, str) and ref == obj.name and len(obj.outputs) == 1:
+            return obj.outputs[0]
+        graph = obj.graph
+    else:
+        graph = obj
+    if isinstance(ref, str):
+        matches = [n for n, label in graph.nodes(data="label") if label == ref]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise UnknownNodeError(f"label {ref!r} names {len(matches)} nodes {matches}; use a node id")
+    elif ref in graph:
+        return ref
+    known = list(obj.inputs) if isinstance(obj, Trace) else sorted(map(str, graph))[:20]
+    raise UnknownNodeError(f"no node {ref!r}; the inputs are {known}")
+
+
+def trace(f, *args, **kwargs):
+    """Run ``f`` on traced numbers and return its :class:`Trace`.
+
+    Inputs are given positionally or by keyword, as for ``f`` itself; the node
+    names come from ``f``'s signature.  ``f`` may return one value or a
+    tuple, list or dict of values, each depending on some input.
+
+    Examples
+    --------
+    >>> def h(x, y):
+    ...     return (x + 4 * y) * ((x + y) * y)
+    >>> trace(h, x=3.0, y=5.0).value
+    920.0
+    >>> trace(lambda a, b: {"sum": a + b, "prod": a * b}, 2.0, 3.0).value
+    {'sum': 5.0, 'prod': 6.0}
+    """
+    name = getattr(f, "__name__", "f")
+    bound = _bind_inputs(f, name, args, kwargs)
+    tape = Tape()
+    traced = {arg: tape.add_input(arg, value) for arg, value in bound.items()}
+    inputs = {arg: t._node for arg, t in traced.items()}
+    result = f(**traced)
+    outputs, structure = _collect_outputs(name, result)
+    trace_ = Trace(name, tape, inputs, outputs, structure)
+    _label_outputs(tape, name, outputs, structure)
+    return trace_
+
+
+def _bind_inputs(f, name, args, kwargs):
+    try:
+        bound = inspect.signature(f).bind(*args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"cannot call {name} with the given inputs: {exc}") from None
+    except ValueError:  # no signature (a builtin): positional names x0, x1, ...
+        if kwargs:
+            raise TypeError(f"{name} has no signature; give its inputs positionally") from None
+        bound = None
+    items = bound.arguments.items() if bound else ((f"x{i}", a) for i, a in enumerate(args))
+    checked = {}
+    for arg, value in items:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(
+                f"input {arg!r} of {name} must be a real number, got {type(value).__name__} {value!r}"
+            )
+        if not math.isfinite(value):
+            raise ValueError(f"input {arg!r} of {name} must be finite, got {value!r}")
+        checked[arg] = float(value)
+    if not checked:
+        raise TypeError(f"{name} was given no inputs to trace")
+    return checked
+
+
+def _collect_outputs(name, result):
+    if isinstance(result, dict):
+        structure, items = tuple(result), list(result.items())
+    elif isinstance(result, (tuple, list)):
+        structure = "tuple" if isinstance(result, tuple) else "list"
+        items = list(enumerate(result))
+    else:
+        structure, items = None, [(None, result)]
+    outputs = []
+    for key, value in items:
+        if type(value) is not Traced:
+            which = name if key is None else f"{name}[{key!r}]"
+            raise NoDependenceError(
+                f"{which} returned {value!r}, which does not depend on any input, "
+                "so there is nothing to differentiate"
+            )
+        outputs.append(value._node)
+    return outputs, structure
+
+
+def _label_outputs(tape, name, outputs, structure):
+    for index, node in enumerate(outputs):
+        if node in tape.labels:  # an input, or named by the user: keep its name
+            continue
+        if structure is None:
+            tape.labels[node] = name
+        elif isinstance(structure, tuple):  # dict keys
+            tape.labels[node] = str(structure[index])
+        else:
+            tape.labels[node] = f"{name}[{index}]"
