@@ -22,9 +22,9 @@ from .errors import (
     UnknownNodeError,
 )
 from .functions import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
-from .solver import solve
 from .primitives import PRIMITIVES, Primitive
 from .semirings import REAL, Semiring
+from .solver import solve
 from .tracing import Trace, Traced, trace
 
 __version__ = "0.1.0"

@@ -22,8 +22,8 @@ Examples
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 __all__ = ["Primitive", "PRIMITIVES", "FLOAT", "FloatMath", "UNARY", "BINARY"]
 

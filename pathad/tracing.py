@@ -20,9 +20,11 @@ Examples
 (7, 9)
 """
 
+import gc
 import inspect
 import math
 import numbers
+from contextlib import contextmanager
 from functools import cached_property
 
 import networkx as nx
@@ -31,7 +33,7 @@ import numpy as np
 from .errors import DomainError, MixedTraceError, NoDependenceError, UnknownNodeError
 from .primitives import FLOAT, PRIMITIVES
 
-__all__ = ["Traced", "Tape", "Trace", "trace", "apply", "resolve_node"]
+__all__ = ["Traced", "Tape", "Trace", "trace", "apply", "resolve_node", "gc_paused"]
 
 _DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
@@ -307,9 +309,9 @@ def _evaluate(primitive, values, tape, operands):
     try:
         result = primitive.value(FLOAT, *values)
     except _DOMAIN_ERRORS as exc:
-        raise _domain_error(primitive, tape, operands, f"has no real value ({exc})") from None
+        raise _domain_error(primitive, tape, operands, f"no real value ({exc})") from None
     if not math.isfinite(result):
-        raise _domain_error(primitive, tape, operands, f"gives {result}")
+        raise _domain_error(primitive, tape, operands, f"the result is {result}")
     return float(result)
 
 
@@ -319,7 +321,7 @@ def _local_partial(primitive, position, values, result, tape, operands):
     except _DOMAIN_ERRORS as exc:
         partial = exc
     if isinstance(partial, Exception) or not math.isfinite(partial):
-        reason = f"its derivative in operand {position} does not exist there ({partial})"
+        reason = f"the derivative in operand {position} does not exist there ({partial})"
         raise _domain_error(primitive, tape, operands, reason)
     return float(partial)
 
@@ -329,7 +331,8 @@ def _domain_error(primitive, tape, operands, reason):
         where, shown = "", ", ".join(repr(o) for o in operands)
     else:
         where, shown = f" at node v{len(tape.ops)}", ", ".join(tape.describe(o) for o in operands)
-    return DomainError(f"{primitive.name}{where}: operand {shown} {reason}")
+    plural = "s" if len(operands) > 1 else ""
+    return DomainError(f"{primitive.name}{where} with operand{plural} {shown}: {reason}")
 
 
 class Trace:
@@ -390,7 +393,8 @@ class Trace:
         pairs); an edge u→v per use of u as an operand of v, keyed by the operand
         position, with attributes ``partial`` and ``arg``.
         """
-        return _build_graph(self.tape)
+        with gc_paused():
+            return _build_graph(self.tape)
 
     def node(self, ref):
         """Resolve an input name, a node label or a node id to a node id."""
@@ -409,17 +413,48 @@ class Trace:
 
 
 def _build_graph(tape):
-    graph = nx.MultiDiGraph()
-    consts = tape.consts
-    graph.add_nodes_from(
-        (node, {"op": op, "value": value, "label": tape.label(node), "consts": consts.get(node, ())})
+    """The tape as a MultiDiGraph, filled through networkx's adjacency dicts.
+
+    Equivalent to ``add_nodes_from`` + ``add_edges_from`` (a test checks that),
+    several times faster: the tape already is a valid topologically ordered
+    edge list, so the per-edge checks networkx makes are not needed.
+    """
+    n = len(tape.ops)
+    consts, labels = tape.consts, tape.labels
+    nodes = {
+        node: {"op": op, "value": value, "label": labels.get(node, f"v{node}"), "consts": consts.get(node, ())}
         for node, (op, value) in enumerate(zip(tape.ops, tape.values))
-    )
-    graph.add_edges_from(
-        (u, v, k, {"partial": p, "arg": k})
-        for u, v, k, p in zip(tape.src, tape.dst, tape.arg, tape.partial)
-    )
+    }
+    succ = {node: {} for node in range(n)}
+    pred = {node: {} for node in range(n)}
+    for u, v, k, p in zip(tape.src, tape.dst, tape.arg, tape.partial):
+        edges = succ[u].get(v)
+        if edges is None:  # the same {key: data} dict sits in succ and pred, as networkx keeps it
+            succ[u][v] = pred[v][u] = {k: {"partial": p, "arg": k}}
+        else:
+            edges[k] = {"partial": p, "arg": k}
+    graph = nx.MultiDiGraph()
+    graph._node.update(nodes)
+    graph._succ.update(succ)  # graph._adj is graph._succ
+    graph._pred.update(pred)
     return graph
+
+
+@contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector for a block (if it was running).
+
+    Tracing allocates millions of small acyclic objects; without the pause the
+    collector keeps re-scanning all of them for cycles that cannot exist.
+    Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def resolve_node(obj, ref):
@@ -472,39 +507,48 @@ def trace(f, *args, **kwargs):
     {'sum': 5.0, 'prod': 6.0}
     """
     name = getattr(f, "__name__", "f")
-    bound = _bind_inputs(f, name, args, kwargs)
     tape = Tape()
-    traced = {arg: tape.add_input(arg, value) for arg, value in bound.items()}
-    inputs = {arg: t._node for arg, t in traced.items()}
-    result = f(**traced)
+    call_args, call_kwargs = _traced_arguments(f, name, args, kwargs, tape)
+    inputs = {tape.labels[node]: node for node in range(len(tape.ops))}
+    if not inputs:
+        raise TypeError(f"{name} was given no inputs to trace")
+    with gc_paused():
+        result = f(*call_args, **call_kwargs)
     outputs, structure = _collect_outputs(name, result)
-    trace_ = Trace(name, tape, inputs, outputs, structure)
     _label_outputs(tape, name, outputs, structure)
-    return trace_
+    return Trace(name, tape, inputs, outputs, structure)
 
 
-def _bind_inputs(f, name, args, kwargs):
+def _traced_arguments(f, name, args, kwargs, tape):
+    """Bind the inputs to ``f``'s parameters, each number replaced by a traced input node."""
     try:
-        bound = inspect.signature(f).bind(*args, **kwargs)
-    except TypeError as exc:
-        raise TypeError(f"cannot call {name} with the given inputs: {exc}") from None
-    except ValueError:  # no signature (a builtin): positional names x0, x1, ...
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):  # no signature (some builtins): inputs x0, x1, ...
         if kwargs:
             raise TypeError(f"{name} has no signature; give its inputs positionally") from None
-        bound = None
-    items = bound.arguments.items() if bound else ((f"x{i}", a) for i, a in enumerate(args))
-    checked = {}
-    for arg, value in items:
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(
-                f"input {arg!r} of {name} must be a real number, got {type(value).__name__} {value!r}"
-            )
-        if not math.isfinite(value):
-            raise ValueError(f"input {arg!r} of {name} must be finite, got {value!r}")
-        checked[arg] = float(value)
-    if not checked:
-        raise TypeError(f"{name} was given no inputs to trace")
-    return checked
+        return [_traced_input(tape, name, f"x{i}", a) for i, a in enumerate(args)], {}
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"cannot call {name} with the given inputs: {exc}") from None
+    for param, value in list(bound.arguments.items()):
+        kind = signature.parameters[param].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:  # *xs: inputs xs0, xs1, ...
+            traced = tuple(_traced_input(tape, name, f"{param}{i}", v) for i, v in enumerate(value))
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            traced = {key: _traced_input(tape, name, key, v) for key, v in value.items()}
+        else:
+            traced = _traced_input(tape, name, param, value)
+        bound.arguments[param] = traced
+    return bound.args, bound.kwargs
+
+
+def _traced_input(tape, name, arg, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"input {arg!r} of {name} must be a real number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"input {arg!r} of {name} must be finite, got {value!r}")
+    return tape.add_input(arg, float(value))
 
 
 def _collect_outputs(name, result):
