@@ -11,20 +11,39 @@ mode) or backward (reverse mode, backpropagation).
 (920.0, {'x': 155.0, 'y': 459.0})
 """
 
+from .cost import counted, jacobian_cost
 from .derivatives import Jacobian, derivative, derivatives_from, gradient, jacobian
 from .elimination import eliminate, fold_linear
+from .enumeration import Path, active_nodes, best_path, count_paths, explain, path_sum, paths, sparsity
 from .errors import (
     DomainError,
+    MissingDependencyError,
     MissingWeightError,
     MixedTraceError,
     NoDependenceError,
     PathadError,
+    SemiringLawError,
+    TooManyPathsError,
     UnknownNodeError,
+    UnknownSemiringError,
 )
 from .functions import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
 from .primitives import PRIMITIVES, Primitive
-from .semirings import REAL, Semiring
+from .semirings import (
+    BOOLEAN,
+    COUNTING,
+    MAX_PLUS,
+    MAX_TIMES,
+    MIN_PLUS,
+    REAL,
+    SEMIRINGS,
+    SYMBOLIC,
+    Semiring,
+    check_laws,
+    edge_weight,
+)
 from .solver import solve
+from .symbolic import symbolic_derivative, symbolic_expression, symbolic_graph
 from .tracing import Trace, Traced, trace
 
 __version__ = "0.1.0"
@@ -36,6 +55,28 @@ __all__ = [
     "solve",
     "Semiring",
     "REAL",
+    "BOOLEAN",
+    "COUNTING",
+    "MAX_TIMES",
+    "MIN_PLUS",
+    "MAX_PLUS",
+    "SYMBOLIC",
+    "SEMIRINGS",
+    "check_laws",
+    "edge_weight",
+    "paths",
+    "Path",
+    "count_paths",
+    "path_sum",
+    "best_path",
+    "explain",
+    "sparsity",
+    "active_nodes",
+    "counted",
+    "jacobian_cost",
+    "symbolic_derivative",
+    "symbolic_expression",
+    "symbolic_graph",
     "derivative",
     "gradient",
     "derivatives_from",
@@ -60,4 +101,8 @@ __all__ = [
     "UnknownNodeError",
     "MissingWeightError",
     "MixedTraceError",
+    "SemiringLawError",
+    "UnknownSemiringError",
+    "TooManyPathsError",
+    "MissingDependencyError",
 ]

@@ -14,6 +14,10 @@ __all__ = [
     "UnknownNodeError",
     "MissingWeightError",
     "MixedTraceError",
+    "SemiringLawError",
+    "UnknownSemiringError",
+    "TooManyPathsError",
+    "MissingDependencyError",
 ]
 
 
@@ -45,3 +49,19 @@ class MissingWeightError(PathadError, KeyError):
 
 class MixedTraceError(PathadError, ValueError):
     """Traced values from two different traces were combined in one operation."""
+
+
+class SemiringLawError(PathadError, ValueError):
+    """A semiring law failed on sample elements (the message names the law and the elements)."""
+
+
+class UnknownSemiringError(PathadError, ValueError):
+    """A semiring was named that pathad does not know."""
+
+
+class TooManyPathsError(PathadError, ValueError):
+    """More paths than the limit asked for (the message gives the count)."""
+
+
+class MissingDependencyError(PathadError, ImportError):
+    """An optional dependency is not installed (the message says how to install it)."""

@@ -115,7 +115,8 @@ class Primitive:
 
 # --- value and partial rules, one short named function each -----------------
 # Binary rules take (m, a, b) for the value and (m, a, b, r) for a partial, where
-# r is the result; unary rules take (m, a) and (m, a, r).
+# r is the result; unary rules take (m, a) and (m, a, r).  Literals are ints, so
+# a symbolic namespace gets exact coefficients (the tracer converts to float).
 
 
 def _add(m, a, b):
@@ -139,11 +140,11 @@ def _pow(m, a, b):
 
 
 def _one(m, a, b, r):
-    return 1.0
+    return 1
 
 
 def _minus_one(m, a, b, r):
-    return -1.0
+    return -1
 
 
 def _second(m, a, b, r):
@@ -155,7 +156,7 @@ def _first(m, a, b, r):
 
 
 def _div_numerator(m, a, b, r):
-    return 1.0 / b
+    return 1 / b
 
 
 def _div_denominator(m, a, b, r):
@@ -164,7 +165,7 @@ def _div_denominator(m, a, b, r):
 
 def _pow_base(m, a, b, r):
     # b·a^(b-1); written as b·r/a it would fail at a = 0, where a^(b-1) may be fine.
-    return b * m.pow(a, b - 1) if b != 0 else 0.0 * a
+    return b * m.pow(a, b - 1) if b != 0 else 0 * a
 
 
 def _pow_exponent(m, a, b, r):
@@ -176,7 +177,7 @@ def _neg(m, a):
 
 
 def _neg_partial(m, a, r):
-    return -1.0
+    return -1
 
 
 def _abs(m, a):
@@ -200,7 +201,7 @@ def _log(m, a):
 
 
 def _log_partial(m, a, r):
-    return 1.0 / a
+    return 1 / a
 
 
 def _sqrt(m, a):
@@ -208,7 +209,7 @@ def _sqrt(m, a):
 
 
 def _sqrt_partial(m, a, r):
-    return 1.0 / (2.0 * r)  # the lecture's label 1/(2v)
+    return 1 / (2 * r)  # the lecture's label 1/(2v)
 
 
 def _sin(m, a):
@@ -232,7 +233,7 @@ def _tan(m, a):
 
 
 def _tan_partial(m, a, r):
-    return 1.0 + r * r
+    return 1 + r * r
 
 
 def _tanh(m, a):
@@ -240,7 +241,7 @@ def _tanh(m, a):
 
 
 def _tanh_partial(m, a, r):
-    return 1.0 - r * r
+    return 1 - r * r
 
 
 def _sigmoid(m, a):
@@ -248,7 +249,7 @@ def _sigmoid(m, a):
 
 
 def _sigmoid_partial(m, a, r):
-    return r * (1.0 - r)  # the lecture's label v(1-v)
+    return r * (1 - r)  # the lecture's label v(1-v)
 
 
 def _relu(m, a):

@@ -32,8 +32,7 @@ from collections.abc import Iterable
 
 import networkx as nx
 
-from .errors import MissingWeightError, UnknownNodeError
-from .semirings import REAL
+from .semirings import REAL, as_semiring, edge_weight
 from .tracing import Trace, resolve_node
 
 __all__ = ["solve", "DIRECTIONS"]
@@ -42,7 +41,7 @@ __all__ = ["solve", "DIRECTIONS"]
 DIRECTIONS = {"forward": True, "backward": False, "reverse": False}
 
 
-def solve(G, start, *, direction="forward", semiring=REAL, weight="partial", targets=None):
+def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=None):
     """Solve the path problem from ``start`` in one topological sweep.
 
     Parameters
@@ -55,11 +54,13 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight="partial", tar
         with ``semiring.one``.
     direction : {"forward", "backward"}
         Along the edges (forward mode) or against them (reverse mode).
-    semiring : Semiring
-        The algebra; :data:`pathad.REAL` gives derivatives.
-    weight : str or callable
+    semiring : Semiring or str
+        The algebra (or its name, e.g. ``"counting"``); :data:`pathad.REAL`
+        gives derivatives.
+    weight : str or callable, optional
         The edge attribute holding the weight, or ``weight(u, v, data)`` for an
-        edge u→v with attribute dict ``data``.
+        edge u→v with attribute dict ``data``.  Default: ``semiring.weight``
+        (``"partial"`` for :data:`pathad.REAL`).
     targets : node or collection of nodes, optional
         Only paths ending at these nodes matter; the sweep is restricted to the
         nodes between ``start`` and ``targets``.
@@ -87,6 +88,8 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight="partial", tar
     >>> solve(G, "t", direction="backward")
     {'t': 1.0, 'u': 5.0, 'x': 20.0}
     """
+    semiring = as_semiring(semiring)
+    weight = semiring.weight if weight is None else weight
     forward = _forward(direction)
     graph, seeds = _nodes(G, start, "start")
     allowed = None
@@ -96,7 +99,7 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight="partial", tar
     adjacency = _adjacency(graph, forward)
     seeds = [s for s in dict.fromkeys(seeds) if allowed is None or s in allowed]
     pending = _incoming_counts(adjacency, seeds, allowed)
-    value = _sweep(adjacency, seeds, pending, semiring, _extend(semiring, forward), _weight(weight, forward))
+    value = _sweep(adjacency, seeds, pending, semiring, _extend(semiring, forward), edge_weight(weight, forward))
     if any(pending.values()):
         _raise_cycle(graph, [n for n, count in pending.items() if count])
     return value
@@ -115,7 +118,7 @@ def _sweep(adjacency, seeds, pending, semiring, extend, weight):
                 continue
             for data in edges.values():
                 c = extend(a, weight(u, v, data))
-                value[v] = plus(value[v], c) if v in value else c
+                value[v] = plus(value[v], c) if v in value else c  # the first path needs no ⊕
             pending[v] -= len(edges)
             if pending[v] == 0:
                 ready.append(v)
@@ -171,28 +174,6 @@ def _extend(semiring, forward):
     return extend_backward
 
 
-def _weight(weight, forward):
-    if callable(weight):
-        if forward:
-            return weight
-
-        def oriented(u, v, data):  # the sweep walks v <- u; the user sees the edge as it is
-            return weight(v, u, data)
-
-        return oriented
-
-    def attribute(u, v, data):
-        try:
-            return data[weight]
-        except KeyError:
-            tail, head = (u, v) if forward else (v, u)
-            raise MissingWeightError(
-                f"edge {tail!r} -> {head!r} has no {weight!r} attribute (its attributes: {sorted(data)})"
-            ) from None
-
-    return attribute
-
-
 def _forward(direction):
     try:
         return DIRECTIONS[direction]
@@ -209,12 +190,7 @@ def _nodes(G, ref, what):
     refs = [ref] if single else list(ref)
     if not refs:
         raise ValueError(f"{what} is empty")
-    if isinstance(G, Trace):
-        return graph, [resolve_node(G, r) for r in refs]
-    missing = [r for r in refs if r not in graph]
-    if missing:
-        raise UnknownNodeError(f"{what} node {missing[0]!r} is not in the graph")
-    return graph, refs
+    return graph, [resolve_node(G, r) for r in refs]
 
 
 def _raise_cycle(graph, stuck):

@@ -460,15 +460,18 @@ def gc_paused():
 def resolve_node(obj, ref):
     """Turn an input name, a label or a node id into a node id of ``obj``'s graph.
 
-    ``obj`` is a :class:`Trace` or a networkx graph.  Input names win over labels,
-    labels over ids.  An unknown reference raises :class:`UnknownNodeError`
-    listing what is known.
+    ``obj`` is a :class:`Trace` or a networkx graph.  In a Trace, input names
+    come first, then the function's name (its single output), then labels,
+    then node ids; in a plain graph a node is itself first, then a label.  An
+    unknown reference raises :class:`UnknownNodeError` listing what is known.
 
     Examples
     --------
     >>> tr = trace(lambda x, y: x * y, 2.0, 3.0)
     >>> resolve_node(tr, "y"), resolve_node(tr, 2)
     (1, 2)
+    >>> resolve_node(nx.DiGraph([("s", "t")]), "s")
+    's'
     """
     if isinstance(obj, Trace):
         if isinstance(ref, str) and ref in obj.inputs:
@@ -478,16 +481,19 @@ def resolve_node(obj, ref):
         graph = obj.graph
     else:
         graph = obj
+        if ref in graph:
+            return ref
     if isinstance(ref, str):
         matches = [n for n, label in graph.nodes(data="label") if label == ref]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
             raise UnknownNodeError(f"label {ref!r} names {len(matches)} nodes {matches}; use a node id")
-    elif ref in graph:
+    if ref in graph:
         return ref
-    known = list(obj.inputs) if isinstance(obj, Trace) else sorted(map(str, graph))[:20]
-    raise UnknownNodeError(f"no node {ref!r}; the inputs are {known}")
+    if isinstance(obj, Trace):
+        raise UnknownNodeError(f"no node {ref!r}; the inputs are {list(obj.inputs)}")
+    raise UnknownNodeError(f"no node {ref!r} in the graph (nor a node labeled so)")
 
 
 def trace(f, *args, **kwargs):

@@ -156,7 +156,7 @@ class TestSolve:
 
     def test_unknown_start_and_bad_direction(self):
         G = nx.DiGraph([(0, 1, {"partial": 1.0})])
-        with pytest.raises(nx.NodeNotFound, match="start node 7 is not in the graph"):
+        with pytest.raises(nx.NodeNotFound, match="no node 7 in the graph"):
             solve(G, 7)
         with pytest.raises(ValueError, match="direction must be 'forward' or 'backward', got 'sideways'"):
             solve(G, 0, direction="sideways")
