@@ -26,6 +26,7 @@ import math
 import numbers
 from contextlib import contextmanager
 from functools import cached_property
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -33,7 +34,7 @@ import numpy as np
 from .errors import DomainError, MixedTraceError, NoDependenceError, UnknownNodeError
 from .primitives import FLOAT, PRIMITIVES
 
-__all__ = ["Traced", "Tape", "Trace", "trace", "apply", "resolve_node", "gc_paused"]
+__all__ = ["Traced", "Guard", "Tape", "Trace", "trace", "apply", "resolve_node", "gc_paused"]
 
 _DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
@@ -54,7 +55,7 @@ class Tape:
         self.labels = {}  # node -> user-visible name, only for named nodes
         self.consts = {}  # node -> ((position, constant), ...), only where constants occur
         self.src, self.dst, self.arg, self.partial = [], [], [], []
-        self.guards = []  # (comparison, left, right, outcome): the branches the trace took
+        self.guards = []  # Guard records: the branches the trace took
 
     def label(self, node):
         """The node's label: its user name, else ``v<id>``."""
@@ -75,6 +76,26 @@ class Tape:
         return repr(operand)
 
 
+class Guard(NamedTuple):
+    """A comparison the traced program made, and its outcome.
+
+    ``left`` is a node id; the right side is the node ``right`` or, when that
+    is None, the number ``constant``.  Replaying the program at another point
+    takes the same branches only while every guard keeps its outcome.
+    """
+
+    op: str
+    left: int
+    right: int | None
+    constant: float | None
+    outcome: bool
+
+    def describe(self, tape):
+        """'x > 0.0' with the nodes' labels."""
+        right = tape.label(self.right) if self.right is not None else repr(self.constant)
+        return f"{tape.label(self.left)} {self.op} {right}"
+
+
 class Traced:
     """A float whose arithmetic is recorded on a :class:`Tape`.
 
@@ -86,8 +107,8 @@ class Traced:
     Examples
     --------
     >>> tr = trace(lambda x: x * x if x > 0 else -x, 3.0)
-    >>> tr.value, tr.tape.guards
-    (9.0, [('>', 'x', 0, True)])
+    >>> tr.value, [(g.describe(tr.tape), g.outcome) for g in tr.tape.guards]
+    (9.0, [('x > 0.0', True)])
     """
 
     __slots__ = ("_tape", "_node", "value")
@@ -174,8 +195,11 @@ class Traced:
 
     # comparisons act on values and are recorded as guards
     def _compare(self, symbol, other, outcome):
-        right = other._tape.label(other._node) if type(other) is Traced else other
-        self._tape.guards.append((symbol, self._tape.label(self._node), right, outcome))
+        if type(other) is Traced:
+            guard = Guard(symbol, self._node, other._node, None, outcome)
+        else:
+            guard = Guard(symbol, self._node, None, float(other), outcome)
+        self._tape.guards.append(guard)
         return outcome
 
     def __lt__(self, other):
