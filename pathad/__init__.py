@@ -11,17 +11,22 @@ mode) or backward (reverse mode, backpropagation).
 (920.0, {'x': 155.0, 'y': 459.0})
 """
 
+from . import nn
 from .cost import counted, jacobian_cost
 from .derivatives import Jacobian, derivative, derivatives_from, gradient, jacobian
+from .draw import Drawing, draw
 from .elimination import eliminate, fold_linear
 from .enumeration import Path, active_nodes, best_path, count_paths, explain, path_sum, paths, sparsity
 from .errors import (
     DomainError,
+    DrawingTooLargeError,
     MissingDependencyError,
     MissingWeightError,
     MixedTraceError,
     NoDependenceError,
     PathadError,
+    RendererNotFoundError,
+    RenderError,
     SemiringLawError,
     TooManyPathsError,
     UnknownNodeError,
@@ -82,6 +87,9 @@ __all__ = [
     "derivatives_from",
     "jacobian",
     "Jacobian",
+    "draw",
+    "Drawing",
+    "nn",
     "eliminate",
     "fold_linear",
     "Primitive",
@@ -105,4 +113,7 @@ __all__ = [
     "UnknownSemiringError",
     "TooManyPathsError",
     "MissingDependencyError",
+    "RendererNotFoundError",
+    "RenderError",
+    "DrawingTooLargeError",
 ]

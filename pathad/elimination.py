@@ -36,7 +36,10 @@ def eliminate(G, nodes, *, weight="partial"):
     G : networkx.MultiDiGraph or Trace
     nodes : iterable of nodes
     weight : str
-        The edge attribute multiplied along paths and added across parallel edges.
+        The edge attribute multiplied along paths and added across parallel
+        edges.  A new edge carries that attribute and the ``arg`` (operand
+        position) of the edge it replaces, nothing else: other attributes
+        would no longer describe it.
 
     Examples
     --------
@@ -61,8 +64,10 @@ def _eliminate_one(graph, node, weight):
             partial = into[weight] * out[weight]
             if graph.has_edge(p, s, key):
                 graph.edges[p, s, key][weight] += partial
+            elif "arg" in out:  # the new edge takes the eliminated node's place among s's operands
+                graph.add_edge(p, s, key, **{weight: partial, "arg": out["arg"]})
             else:
-                graph.add_edge(p, s, key, **{**out, weight: partial})
+                graph.add_edge(p, s, key, **{weight: partial})
     graph.remove_node(node)
 
 

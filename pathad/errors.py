@@ -18,6 +18,9 @@ __all__ = [
     "UnknownSemiringError",
     "TooManyPathsError",
     "MissingDependencyError",
+    "RendererNotFoundError",
+    "RenderError",
+    "DrawingTooLargeError",
 ]
 
 
@@ -65,3 +68,15 @@ class TooManyPathsError(PathadError, ValueError):
 
 class MissingDependencyError(PathadError, ImportError):
     """An optional dependency is not installed (the message says how to install it)."""
+
+
+class RendererNotFoundError(PathadError, RuntimeError):
+    """No dot program can write the requested format (the message says what to install)."""
+
+
+class RenderError(PathadError, RuntimeError):
+    """The dot program failed or timed out (the message quotes its error output)."""
+
+
+class DrawingTooLargeError(PathadError, ValueError):
+    """The graph has more nodes than ``max_nodes``; the message names the ways out."""

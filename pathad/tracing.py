@@ -428,6 +428,12 @@ class Trace:
         """The display name of a node."""
         return self.tape.label(node)
 
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        """Jupyter shows a trace as its drawing (see :func:`pathad.draw`)."""
+        from .draw import repr_mimebundle
+
+        return repr_mimebundle(self, include, exclude)
+
     def __repr__(self):
         tape = self.tape
         return (

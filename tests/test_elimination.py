@@ -54,3 +54,11 @@ def test_fold_linear_keeps_inputs_outputs_and_shared_nodes():
     assert set(G) == {0, 1, 2, 3}  # x·2 is an output; x·3 is used twice
     tr2 = pathad.trace(lambda x: pathad.sin(-(x / 2.0 + 1.0)) * 2.0, 1.0)
     assert pathad.fold_linear(tr2).number_of_nodes() == 3  # x, sin, output
+
+
+def test_new_edges_carry_only_the_weight_and_the_operand_position():
+    G = nx.MultiDiGraph()
+    G.add_edge("x", "u", 0, partial=2.0, cost=1.0, arg=0)
+    G.add_edge("u", "t", 1, partial=3.0, cost=5.0, arg=1)
+    H = pathad.eliminate(G, ["u"], weight="cost")
+    assert list(H.edges(keys=True, data=True)) == [("x", "t", 1, {"cost": 5.0, "arg": 1})]
