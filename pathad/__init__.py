@@ -11,13 +11,15 @@ mode) or backward (reverse mode, backpropagation).
 (920.0, {'x': 155.0, 'y': 459.0})
 """
 
-from . import nn
+from . import datasets, nn, training
 from .cost import counted, jacobian_cost
 from .derivatives import Jacobian, derivative, derivatives_from, gradient, jacobian
 from .draw import Drawing, draw
 from .elimination import eliminate, fold_linear
 from .enumeration import Path, active_nodes, best_path, count_paths, explain, path_sum, paths, sparsity
 from .errors import (
+    DataError,
+    DivergenceError,
     DomainError,
     DrawingTooLargeError,
     MissingDependencyError,
@@ -90,6 +92,8 @@ __all__ = [
     "draw",
     "Drawing",
     "nn",
+    "datasets",
+    "training",
     "eliminate",
     "fold_linear",
     "Primitive",
@@ -116,4 +120,6 @@ __all__ = [
     "RendererNotFoundError",
     "RenderError",
     "DrawingTooLargeError",
+    "DataError",
+    "DivergenceError",
 ]

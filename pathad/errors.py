@@ -21,6 +21,8 @@ __all__ = [
     "RendererNotFoundError",
     "RenderError",
     "DrawingTooLargeError",
+    "DataError",
+    "DivergenceError",
 ]
 
 
@@ -80,3 +82,21 @@ class RenderError(PathadError, RuntimeError):
 
 class DrawingTooLargeError(PathadError, ValueError):
     """The graph has more nodes than ``max_nodes``; the message names the ways out."""
+
+
+class DataError(PathadError, ValueError):
+    """Training data that cannot be used: mismatched sizes, NaN or inf, wrong shapes.
+
+    The message names the array, the row and the offending value.
+    """
+
+
+class DivergenceError(PathadError, ArithmeticError):
+    """Training diverged: the loss, a gradient or a weight overflowed, or the loss kept growing.
+
+    Attributes ``epoch`` and ``step`` say where (both counted from 1).
+    """
+
+    def __init__(self, message, epoch, step):
+        super().__init__(message)
+        self.epoch, self.step = epoch, step

@@ -4,10 +4,11 @@ import math
 import re
 
 import networkx as nx
+import numpy as np
 import pytest
 
 from pathad import derivative, gradient
-from pathad.nn import fig9_circuit
+from pathad.nn import FIG9_WEIGHTS, MLP, Circuit, SquaredError, fig9_circuit
 
 X, V = (0.7, -1.3), (1.0, 0.0, 0.5)
 WEIGHTS = {f"w{i}": round(0.37 * math.sin(3.1 * i) + 0.05 * i - 0.3, 6) for i in range(1, 16)}
@@ -136,3 +137,75 @@ def test_constants_are_named_for_drawing(circuit):
 def test_bad_arguments_are_clear_errors(x, v, weights, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         fig9_circuit(x, v, weights)
+
+
+# --- the closed forms from the trace's own node values, at many points ---------------------------
+
+
+def node_values(tr, names):
+    return {name: tr.graph.nodes[tr.node(name)]["value"] for name in names}
+
+
+def closed_forms(tr, w, x, v, hidden="h{}", output="y{}"):
+    """The lecture's ∂Cost/∂w4 and ∂Cost/∂w14, read off the graph's h and y nodes (not recomputed)."""
+    values = node_values(tr, [hidden.format(k) for k in (1, 2, 3)] + [output.format(j) for j in (1, 2, 3)])
+    h = [values[hidden.format(k)] for k in (1, 2, 3)]
+    y = [values[output.format(j)] for j in (1, 2, 3)]
+    dw4 = (y[1] - v[1]) * y[1] * (1 - y[1]) * h[0]
+    back = sum((y[j] - v[j]) * y[j] * (1 - y[j]) * w[out] for j, out in enumerate(("w3", "w6", "w9")))
+    return dw4, back * h[2] * (1 - h[2]) * x[0]
+
+
+def random_point(seed):
+    rng = np.random.default_rng(seed)
+    weights = dict(zip(FIG9_WEIGHTS, rng.normal(0.0, 1.5, 15).tolist()))
+    return weights, rng.normal(0.0, 1.0, 2).tolist(), rng.uniform(0.0, 1.0, 3).tolist()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_closed_forms_from_node_values_at_random_points(seed):
+    weights, x, v = random_point(seed)
+    tr = fig9_circuit(x, v, weights)
+    dw4, dw14 = closed_forms(tr, weights, x, v)
+    grad = gradient(tr)
+    assert grad["w4"] == pytest.approx(dw4, rel=1e-12, abs=1e-15)
+    assert grad["w14"] == pytest.approx(dw14, rel=1e-12, abs=1e-15)
+
+
+# The Fig. 9 circuit built from pathad.nn's classes: MLP 2-3-3 without biases, Σ ½(y − v)².
+# Hidden unit k reads w(8+2k), w(9+2k) (w10, w11 | w12, w13 | w14, w15); output j reads w(3j−2)..w(3j).
+MLP_NAME_OF = {f"w1_{k}_{i}": f"w{8 + 2 * k + i - 1}" for k in (1, 2, 3) for i in (1, 2)}
+MLP_NAME_OF |= {f"w2_{j}_{k}": f"w{3 * (j - 1) + k}" for j in (1, 2, 3) for k in (1, 2, 3)}
+
+
+def mlp_fig9():
+    return Circuit(MLP([2, 3, 3], "sigmoid", output="sigmoid", bias=False), SquaredError())
+
+
+def test_the_mlp_names_map_onto_the_lecture_weights():
+    assert sorted(MLP_NAME_OF.values(), key=lambda n: int(n[1:])) == list(FIG9_WEIGHTS)
+    assert sorted(mlp_fig9().parameters()) == sorted(MLP_NAME_OF)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mlp_circuit_is_the_fig9_circuit(seed):
+    weights, x, v = random_point(seed)
+    circuit = mlp_fig9()
+    ours = {name: weights[lecture] for name, lecture in MLP_NAME_OF.items()}
+    tr = circuit.trace(x, v, ours)
+    reference = fig9_circuit(x, v, weights)
+    assert tr.value == pytest.approx(reference.value, rel=1e-15)
+    grad, expected = gradient(tr), gradient(reference)
+    for name, lecture in MLP_NAME_OF.items():
+        assert grad[name] == pytest.approx(expected[lecture], rel=1e-14, abs=1e-16)
+    dw4, dw14 = closed_forms(tr, weights, x, v, hidden="h1_{}")
+    assert grad["w2_2_1"] == pytest.approx(dw4, rel=1e-12, abs=1e-15)  # w4: output 2, hidden 1
+    assert grad["w1_3_1"] == pytest.approx(dw14, rel=1e-12, abs=1e-15)  # w14: hidden 3, input 1
+
+
+def test_mlp_circuit_has_the_lecture_path_counts():
+    circuit = mlp_fig9()
+    weights, x, v = random_point(0)
+    tr = circuit.trace(x, v, {name: weights[lecture] for name, lecture in MLP_NAME_OF.items()})
+    assert count_paths(tr, "w2_2_1") == 1  # w4
+    assert count_paths(tr, "w1_3_1") == 3  # w14
