@@ -15,6 +15,7 @@ from . import datasets, nn, training
 from .cost import counted, jacobian_cost
 from .derivatives import Jacobian, derivative, derivatives_from, gradient, jacobian
 from .draw import Drawing, draw
+from .dual import Dual
 from .elimination import eliminate, fold_linear
 from .enumeration import Path, active_nodes, best_path, count_paths, explain, path_sum, paths, sparsity
 from .errors import (
@@ -22,6 +23,8 @@ from .errors import (
     DivergenceError,
     DomainError,
     DrawingTooLargeError,
+    ExpressionError,
+    GraphFileError,
     MissingDependencyError,
     MissingWeightError,
     MixedTraceError,
@@ -35,6 +38,7 @@ from .errors import (
     UnknownSemiringError,
 )
 from .functions import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
+from .io import load, save, to_graphml
 from .primitives import PRIMITIVES, Primitive
 from .semirings import (
     BOOLEAN,
@@ -94,6 +98,10 @@ __all__ = [
     "nn",
     "datasets",
     "training",
+    "save",
+    "load",
+    "to_graphml",
+    "Dual",
     "eliminate",
     "fold_linear",
     "Primitive",
@@ -122,4 +130,6 @@ __all__ = [
     "DrawingTooLargeError",
     "DataError",
     "DivergenceError",
+    "ExpressionError",
+    "GraphFileError",
 ]

@@ -45,7 +45,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -54,6 +53,7 @@ import networkx as nx
 
 from .elimination import eliminate, fold_linear
 from .errors import DrawingTooLargeError, RendererNotFoundError, RenderError
+from .files import write_atomically
 from .primitives import FLOAT, PRIMITIVES
 from .tracing import Trace, resolve_node
 
@@ -947,7 +947,7 @@ class Drawing(graphviz.Digraph):
         path = Path(path)
         fmt = _format_of(path)
         data = self.source.encode("utf-8") if fmt in _TEXT_FORMATS else render(self.source, fmt, dpi=self.dpi)
-        _write_atomically(path, data)
+        write_atomically(path, data)
         return path
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
@@ -962,35 +962,6 @@ def _format_of(path):
     if fmt not in FORMATS:
         raise ValueError(f"cannot write {str(path)!r}: unknown format {fmt!r}; pathad writes {', '.join(FORMATS)}")
     return fmt
-
-
-def _write_atomically(path, data):
-    """Write ``data`` to a temporary file next to ``path``, then move it into place."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {str(path)!r}: the directory {str(path.parent)!r} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, _file_mode(path))  # mkstemp makes it private; give it an ordinary file's mode
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
-def _file_mode(path):
-    """The mode of the file being replaced, else what the umask gives a new file."""
-    try:
-        return path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-# --- renderers -------------------------------------------------------------------
 
 
 def find_renderer(fmt="svg"):

@@ -23,6 +23,8 @@ __all__ = [
     "DrawingTooLargeError",
     "DataError",
     "DivergenceError",
+    "ExpressionError",
+    "GraphFileError",
 ]
 
 
@@ -100,3 +102,11 @@ class DivergenceError(PathadError, ArithmeticError):
     def __init__(self, message, epoch, step):
         super().__init__(message)
         self.epoch, self.step = epoch, step
+
+
+class ExpressionError(PathadError, ValueError):
+    """An expression (or a ``name=value`` point) that pathad does not accept; the message says where."""
+
+
+class GraphFileError(PathadError, ValueError):
+    """A graph file that cannot be written or read; the message names the file and the problem."""

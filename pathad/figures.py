@@ -25,8 +25,9 @@ import math
 from pathlib import Path
 
 from .derivatives import derivative
-from .draw import _write_atomically, draw, format_number
+from .draw import draw, format_number
 from .elimination import fold_linear
+from .files import write_atomically
 from .functions import exp, sin, sqrt
 from .nn import fig9_circuit
 from .solver import solve
@@ -214,7 +215,7 @@ class _Plot:
         buffer = io.BytesIO()
         fmt = path.suffix.lstrip(".").lower()
         self.fig.savefig(buffer, format=fmt, dpi=150, metadata=_PLOT_METADATA.get(fmt))
-        _write_atomically(path, buffer.getvalue())
+        write_atomically(path, buffer.getvalue())
         return path
 
 

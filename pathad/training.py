@@ -26,9 +26,7 @@ Examples
 
 import io
 import math
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +35,7 @@ import numpy as np
 
 from .derivatives import gradient
 from .errors import DataError, DivergenceError, DomainError, MissingDependencyError
+from .files import write_atomically
 
 __all__ = [
     "fit",
@@ -329,6 +328,7 @@ def write_figure(fig, path):
 
     Returns the path.  A reader never sees a half-written file.
 
+    >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     write_figure(plot_history([Epoch(1, 1.0), Epoch(2, 0.5)]), Path(folder) / "curve.svg").name
     'curve.svg'
@@ -339,14 +339,7 @@ def write_figure(fig, path):
     metadata = {"svg": {"Date": None}, "png": {"Software": None}, "pdf": {"CreationDate": None}}.get(fmt)
     fig.savefig(buffer, format=fmt, dpi=150, metadata=metadata)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(buffer.getvalue())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, buffer.getvalue())
     return path
 
 

@@ -14,6 +14,7 @@ import graphviz
 import networkx as nx
 import pytest
 
+import pathad.files as filesmod
 from pathad import eliminate, fold_linear, solve, trace
 from pathad.cli import main
 from pathad.draw import (
@@ -251,9 +252,9 @@ def test_interrupted_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     def failing_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(drawmod.os, "replace", failing_replace)
+    monkeypatch.setattr(filesmod.os, "replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
-        drawmod._write_atomically(tmp_path / "a.svg", b"<svg/>")
+        filesmod.write_atomically(tmp_path / "a.svg", b"<svg/>")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -392,7 +393,7 @@ def test_figures_command_writes_the_files(tmp_path, capsys):
 
 
 def test_figures_command_reports_a_missing_pdf_renderer(tmp_path, capsys, no_renderer):
-    assert main(["figures", "--out", str(tmp_path), "--only", "fig2a", "--format", "pdf"]) == 1
+    assert main(["figures", "--out", str(tmp_path), "--only", "fig2a", "--format", "pdf"]) == 2
     assert "pdf needs Graphviz's dot" in capsys.readouterr().err
 
 

@@ -1,0 +1,497 @@
+"""Formulas typed as text, such as ``"(x + 4*y) * ((x + y) * y)"``, turned safely into pathad functions.
+
+The ``pathad`` command reads expressions from the command line.  They are parsed
+with :mod:`ast` and checked against a whitelist: numbers, the variables, the
+constants ``pi`` and ``e``, the operators ``+ - * / **`` (and unary ``-``, ``+``)
+and calls of the functions in :data:`FUNCTIONS`, each a primitive of
+:data:`pathad.primitives.PRIMITIVES`.  Nothing else is accepted, and the text is
+never given to ``eval``, ``exec`` or ``compile``.
+
+A checked expression is kept as a flat list of steps in evaluation order (a
+*Wengert list*): push a number, push a variable, apply a primitive to the top
+operands.  Running the steps on traced numbers records the computation graph,
+one node per applied primitive, exactly as running the same formula written as
+Python code would.
+
+Every problem raises :class:`ExpressionError` with a one-line message that says
+what is wrong and where (the column, counted from 1).
+
+Examples
+--------
+>>> from pathad.derivatives import gradient
+>>> h = parse("(x + 4*y) * ((x + y) * y)")
+>>> h.variables
+('x', 'y')
+>>> tr = h.trace({"x": 3, "y": 5}, name="h")
+>>> tr.value, gradient(tr)
+(920.0, {'x': 155.0, 'y': 459.0})
+>>> parse("x.real")
+Traceback (most recent call last):
+...
+pathad.errors.ExpressionError: attribute access (.real) is not allowed, at column 2
+"""
+
+import ast
+import inspect
+import math
+import re
+from dataclasses import dataclass
+
+from .errors import ExpressionError, PathadError
+from .primitives import PRIMITIVES
+from .tracing import apply as trace_apply
+from .tracing import trace
+
+__all__ = [
+    "Expression",
+    "parse",
+    "parse_number",
+    "parse_point",
+    "FUNCTIONS",
+    "CONSTANTS",
+    "OPERATORS",
+    "MAX_LENGTH",
+]
+
+#: Function names an expression may call -> the primitive each one applies.
+FUNCTIONS = {
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "exp": "exp",
+    "log": "log",
+    "ln": "log",
+    "sqrt": "sqrt",
+    "tanh": "tanh",
+    "sigmoid": "sigmoid",
+    "relu": "relu",
+    "abs": "abs",
+    "pow": "pow",
+}
+
+#: Named constants.
+CONSTANTS = {"pi": math.pi, "e": math.e}
+
+#: Python's operator nodes -> the primitive each one applies.
+OPERATORS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.USub: "neg"}
+
+#: The longest expression accepted, in characters.
+MAX_LENGTH = 10_000
+
+_ALLOWED = "numbers, variables, pi, e, + - * / ** and calls of " + ", ".join(FUNCTIONS)
+
+_SPELLED = {  # operators Python has and pathad expressions do not, and how to say what was meant
+    ast.BitXor: "^ (write powers as x**2)",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.MatMult: "@",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.Invert: "~",
+    ast.Not: "not",
+}
+
+_DESCRIBED = {  # other syntax, by the node type Python parses it into
+    ast.Compare: "comparisons are",
+    ast.BoolOp: "and/or are",
+    ast.IfExp: "conditional expressions (a if c else b) are",
+    ast.Lambda: "lambda is",
+    ast.Subscript: "indexing (x[...]) is",
+    ast.Tuple: "tuples are",
+    ast.List: "lists are",
+    ast.Dict: "dicts are",
+    ast.Set: "sets are",
+    ast.JoinedStr: "f-strings are",
+    ast.NamedExpr: "assignments (:=) are",
+    ast.Starred: "starred arguments are",
+    ast.ListComp: "comprehensions are",
+    ast.SetComp: "comprehensions are",
+    ast.DictComp: "comprehensions are",
+    ast.GeneratorExp: "comprehensions are",
+    ast.Await: "await is",
+    ast.Yield: "yield is",
+    ast.YieldFrom: "yield is",
+    ast.Slice: "slices are",
+}
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A checked formula: its text, its variables and its steps in evaluation order.
+
+    Attributes
+    ----------
+    text : str
+        The formula as typed.
+    variables : tuple of str
+        The variable names, in order of first appearance.
+    steps : tuple
+        ``("number", value)``, ``("variable", name)`` or ``("apply", primitive name)``:
+        a stack program, each ``apply`` taking its operands off the top.
+
+    Examples
+    --------
+    >>> parse("4*y + x").steps
+    (('number', 4.0), ('variable', 'y'), ('apply', 'mul'), ('variable', 'x'), ('apply', 'add'))
+    """
+
+    text: str
+    variables: tuple
+    steps: tuple
+
+    def evaluate(self, values, *, apply=trace_apply):
+        """Run the steps with ``values`` (name -> number) for the variables.
+
+        Parameters
+        ----------
+        values : mapping
+            A value for every variable: floats, traced numbers, or whatever
+            ``apply`` understands.
+        apply : callable
+            ``apply(primitive, *operands)``; by default :func:`pathad.tracing.apply`,
+            which records traced operands and computes plain floats.
+            :func:`pathad.dual.apply` evaluates on dual numbers.
+
+        Raises
+        ------
+        ExpressionError
+            If a variable has no value.
+        pathad.DomainError
+            If an operation is outside its domain (log of a negative, division by zero).
+
+        Examples
+        --------
+        >>> parse("sqrt(3 * sin(x))").evaluate({"x": 2.0})
+        1.6516332160855343
+        """
+        missing = [name for name in self.variables if name not in values]
+        if missing:
+            raise ExpressionError(f"no value for {_names(missing)} (the expression uses {_names(self.variables)})")
+        stack = []
+        for kind, item in self.steps:
+            if kind == "number":
+                stack.append(item)
+            elif kind == "variable":
+                stack.append(values[item])
+            else:
+                primitive = PRIMITIVES[item]
+                operands = stack[len(stack) - primitive.arity :]
+                del stack[len(stack) - primitive.arity :]
+                stack.append(apply(primitive, *operands))
+        return stack[0]
+
+    def function(self, name="f", variables=None):
+        """A Python function of keyword arguments, one per variable, named ``name``.
+
+        ``variables`` (default: the expression's own) sets the inputs and their
+        order; it may name more variables than the expression uses.  The
+        function can be given to :func:`pathad.trace`.
+
+        Examples
+        --------
+        >>> f = parse("x * y").function("f")
+        >>> f(x=2.0, y=3.0), str(inspect.signature(f))
+        (6.0, '(*, x, y)')
+        """
+        names = _input_names(self, variables)
+
+        def evaluate(**values):
+            return self.evaluate(values)
+
+        evaluate.__name__ = evaluate.__qualname__ = str(name)
+        evaluate.__signature__ = inspect.Signature(
+            [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in names]
+        )
+        return evaluate
+
+    def trace(self, at, *, name="f"):
+        """Trace the expression at the point ``at`` (name -> number); every name in ``at`` is an input.
+
+        Examples
+        --------
+        >>> tr = parse("(x1 + x2) * ln(x1 + x2)").trace({"x1": 2, "x2": 5})
+        >>> round(tr.value, 1), tr.name
+        (13.6, 'f')
+        """
+        function = self.function(name, list(at))
+        if not at:
+            raise ExpressionError(f"{self.text!r} has no variables, so there is nothing to differentiate")
+        return trace(function, **at)
+
+    def __str__(self):
+        return self.text
+
+
+def parse(text):
+    """Check ``text`` and turn it into an :class:`Expression`; every free name is a variable.
+
+    Raises
+    ------
+    ExpressionError
+        For a syntax error (with its column), a name starting with ``_``, a call
+        of anything but a known function, attribute access, or any syntax
+        beyond numbers, names, ``+ - * / **`` and function calls.
+
+    Examples
+    --------
+    >>> parse("sigmoid(w*x + b)").variables
+    ('w', 'x', 'b')
+    >>> parse("2^x")
+    Traceback (most recent call last):
+    ...
+    pathad.errors.ExpressionError: the operator ^ (write powers as x**2) is not allowed, at column 2
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"an expression is text, got {type(text).__name__}")
+    tree, indent = _syntax_tree(text)
+    return Expression(text, *_compile(tree, _Columns(text, indent)))
+
+
+def parse_number(text):
+    """The value of a constant expression (``"3"``, ``"-1.5"``, ``"pi/4"``, ``"2**-3"``), a finite float.
+
+    Examples
+    --------
+    >>> parse_number("pi/4") == math.pi / 4, parse_number("-2")
+    (True, -2.0)
+    """
+    expression = parse(text)
+    if expression.variables:
+        raise ExpressionError(f"{text.strip()!r} is not a number")
+    return float(expression.evaluate({}))
+
+
+def parse_point(items):
+    """The point ``name=value ...`` of the command line's ``--at``, as {name: float}.
+
+    Each item is ``name=value``, or several separated by commas (``x=3,y=5``).
+    A value may be any constant expression (``x=pi/2``).
+
+    Raises
+    ------
+    ExpressionError
+        For an item without ``=``, a name that is not a variable name (or is
+        a function or constant), a name given twice, or a value that is not a
+        finite number.
+
+    Examples
+    --------
+    >>> parse_point(["x=3", "y=5"])
+    {'x': 3.0, 'y': 5.0}
+    >>> parse_point(["x1=2,x2=pow(2, 3)"])
+    {'x1': 2.0, 'x2': 8.0}
+    """
+    point = {}
+    for item in items:
+        for part in _ASSIGNMENTS.split(item):
+            name, value = _assignment(part)
+            if name in point:
+                raise ExpressionError(f"{name} is given twice in --at")
+            point[name] = value
+    return point
+
+
+_ASSIGNMENTS = re.compile(r",(?=\s*[^\W\d]\w*\s*=)")  # the commas before "name=", not those in pow(2, 3)
+
+
+def _assignment(part):
+    name, equals, value = part.partition("=")
+    name = name.strip()
+    if not equals or not name or not value.strip():
+        raise ExpressionError(f"--at takes name=value items such as x=3, got {part!r}")
+    if not name.isidentifier() or name.startswith("_"):
+        raise ExpressionError(f"{name!r} in --at is not a variable name (letters, digits and _, not first)")
+    if name in FUNCTIONS or name in CONSTANTS:
+        kind = "function" if name in FUNCTIONS else "constant"
+        raise ExpressionError(f"{name} is a {kind} of pathad expressions; give the variable another name")
+    try:
+        number = parse_number(value)
+    except PathadError as exc:  # not a number, or a domain error such as 1/0
+        raise ExpressionError(f"--at {name}={value.strip()}: {exc}") from None
+    return name, number
+
+
+# --- parsing --------------------------------------------------------------
+
+
+def _syntax_tree(text):
+    """Python's parse of ``text`` as an expression, and the number of leading blanks cut off."""
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression has {len(text):,} characters; at most {MAX_LENGTH:,} are accepted")
+    stripped = text.lstrip()
+    if not stripped:
+        raise ExpressionError("the expression is empty")
+    if "\0" in stripped:
+        raise ExpressionError(f"the expression contains a NUL character, at column {text.index(chr(0)) + 1}")
+    try:
+        return ast.parse(stripped, mode="eval"), len(text) - len(stripped)
+    except SyntaxError as exc:
+        raise ExpressionError(_syntax_message(exc, stripped, len(text) - len(stripped))) from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError("the expression nests too deeply for Python's parser") from None
+
+
+def _syntax_message(exc, stripped, indent):
+    reason = exc.msg.replace(" (<unknown>, line 1)", "")
+    lines = stripped.split("\n")
+    line = min(max(exc.lineno or 1, 1), len(lines))
+    offset = exc.offset if exc.offset and 0 < exc.offset <= len(lines[line - 1]) + 1 else len(lines[line - 1]) + 1
+    where = f"line {line}, column {offset}" if len(lines) > 1 else f"column {offset + indent}"
+    return f"syntax error at {where}: {reason}"
+
+
+class _Columns:
+    """Turns an ast node's position (a UTF-8 byte offset in the stripped text) into a column of the text."""
+
+    def __init__(self, text, indent):
+        self.lines = text[indent:].split("\n")
+        self.indent = indent
+
+    def __call__(self, node):
+        return self._at(node.lineno, node.col_offset)
+
+    def source(self, node):
+        """The text of ``node`` as typed."""
+        return ast.get_source_segment("\n".join(self.lines), node) or "?"
+
+    def after(self, node):
+        """The position just after ``node`` (where ``.attr`` of ``node.attr`` starts)."""
+        return self._at(node.end_lineno, node.end_col_offset)
+
+    def operator(self, node):
+        """Where a binary operator is: the first character after its left operand that is not blank or ``)``."""
+        if node.left.end_lineno != node.right.lineno:
+            return self(node)
+        line = self.lines[node.left.end_lineno - 1].encode("utf-8")
+        offset = node.left.end_col_offset
+        while offset < node.right.col_offset and line[offset : offset + 1] in (b" ", b"\t", b")"):
+            offset += 1
+        return self._at(node.left.end_lineno, offset)
+
+    def _at(self, lineno, byte_offset):
+        line = self.lines[lineno - 1] if lineno <= len(self.lines) else ""
+        column = len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="replace")) + 1
+        if len(self.lines) > 1:
+            return f"at line {lineno}, column {column}"
+        return f"at column {column + self.indent}"
+
+
+def _compile(tree, where):
+    """(variables, steps) of a checked syntax tree: an iterative post-order walk."""
+    variables, steps = {}, []
+    stack = [(tree.body, False)]
+    while stack:
+        node, operands_done = stack.pop()
+        if operands_done:
+            steps.append(("apply", _primitive(node)))
+            continue
+        kind, payload = _check(node, where)
+        if kind == "number":
+            steps.append(("number", payload))
+        elif kind == "variable":
+            variables.setdefault(payload, None)
+            steps.append(("variable", payload))
+        elif kind == "same":  # unary plus: the operand itself
+            stack.append((payload, False))
+        else:  # an operation: its operands first, left to right, then the operation itself
+            stack.append((node, True))
+            stack.extend((operand, False) for operand in reversed(payload))
+    return tuple(variables), tuple(steps)
+
+
+def _primitive(node):
+    if isinstance(node, ast.Call):
+        return FUNCTIONS[node.func.id]
+    return OPERATORS[type(node.op)]
+
+
+def _check(node, where):
+    """What an allowed node is: ("number", value), ("variable", name), ("same", operand) or
+    ("operation", operands); raise for anything else."""
+    if isinstance(node, ast.Constant):
+        return "number", _number(node, where)
+    if isinstance(node, ast.Name) and node.id in CONSTANTS:
+        return "number", CONSTANTS[node.id]
+    if isinstance(node, ast.Name):
+        return "variable", _variable(node, where)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
+        return "same", node.operand
+    if isinstance(node, (ast.BinOp, ast.UnaryOp)):
+        _operator(node, where)
+        return "operation", (node.left, node.right) if isinstance(node, ast.BinOp) else (node.operand,)
+    if isinstance(node, ast.Call):
+        return "operation", _call(node, where)
+    raise ExpressionError(_not_allowed(node, where))
+
+
+def _number(node, where):
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        shown = repr(value) if not isinstance(value, str) else "text in quotes"
+        raise ExpressionError(f"{shown} is not a number, {where(node)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ExpressionError(f"the number {_shorten(where.source(node))} is too large, {where(node)}")
+    return number
+
+
+def _variable(node, where):
+    name = node.id
+    if name in FUNCTIONS:
+        raise ExpressionError(f"{name} is a function: call it, as in {name}(x), {where(node)}")
+    if name.startswith("_"):
+        raise ExpressionError(f"unknown name {name!r} {where(node)}: names may not start with _")
+    return name
+
+
+def _operator(node, where):
+    if type(node.op) not in OPERATORS:
+        spelled = _SPELLED.get(type(node.op), type(node.op).__name__)
+        place = where.operator(node) if isinstance(node, ast.BinOp) else where(node)
+        raise ExpressionError(f"the operator {spelled} is not allowed, {place}")
+
+
+def _call(node, where):
+    func = node.func
+    if not isinstance(func, ast.Name):
+        raise ExpressionError(f"only the functions {', '.join(FUNCTIONS)} may be called, {where(node)}")
+    if func.id not in FUNCTIONS:
+        known = ", ".join(FUNCTIONS)
+        raise ExpressionError(f"unknown function {_shorten(func.id)!r} {where(node)}; the functions are {known}")
+    if node.keywords:
+        raise ExpressionError(f"{func.id} takes no keyword arguments, {where(node.keywords[0].value)}")
+    arity = PRIMITIVES[FUNCTIONS[func.id]].arity
+    if len(node.args) != arity:
+        wanted = "one argument" if arity == 1 else f"{arity} arguments"
+        raise ExpressionError(f"{func.id} takes {wanted}, got {len(node.args)}, {where(node)}")
+    return tuple(node.args)
+
+
+def _not_allowed(node, where):
+    if isinstance(node, ast.Attribute):
+        return f"attribute access (.{_shorten(node.attr)}) is not allowed, {where.after(node.value)}"
+    what = _DESCRIBED.get(type(node), f"{type(node).__name__} is")
+    return f"{what} not allowed, {where(node)}; an expression may use {_ALLOWED}"
+
+
+def _shorten(text, width=30):
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _names(names):
+    return ", ".join(names)
+
+
+def _input_names(expression, variables):
+    if variables is None:
+        return list(expression.variables)
+    names = list(variables)
+    missing = [n for n in expression.variables if n not in names]
+    if missing:
+        raise ExpressionError(f"no value for {_names(missing)}: the variables given are {_names(names)}")
+    return names

@@ -1,0 +1,51 @@
+"""Writing files safely: every file pathad writes goes through :func:`write_atomically`."""
+
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["write_atomically"]
+
+
+def write_atomically(path, data):
+    """Write the bytes ``data`` to ``path`` so that no reader ever sees a half-written file.
+
+    The bytes go to a temporary file in the same directory, which then replaces
+    ``path`` in one step (``os.replace``); on any error the temporary file is
+    removed and ``path`` is left as it was.  The new file gets the mode of the
+    file it replaces, or an ordinary new file's mode.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     target = Path(folder) / "note.txt"
+    ...     write_atomically(target, b"hello")
+    ...     target.read_bytes(), sorted(p.name for p in Path(folder).iterdir())
+    (b'hello', ['note.txt'])
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {str(path)!r}: the directory {str(path.parent)!r} does not exist")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.chmod(temporary, _file_mode(path))  # mkstemp makes it private; give it an ordinary file's mode
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _file_mode(path):
+    """The mode of the file being replaced, else what the umask gives a new file."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+# --- renderers -------------------------------------------------------------------

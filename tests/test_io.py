@@ -1,0 +1,366 @@
+"""pathad.io: graph files that round-trip every attribute, GraphML export, and files that must be refused."""
+
+import copy
+import json
+import math
+import os
+import re
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import pathad
+from pathad.io import MAX_DEPTH, GraphFileError, load, save, to_graphml
+from pathad.nn import fig9_circuit
+
+
+def h(x, y):
+    return (x + 4 * y) * ((x + y) * y)
+
+
+def same_graph(a, b):
+    """Equal nodes, edges (with keys) and every attribute, in the same order."""
+    assert type(a) is type(b)
+    assert a.graph == b.graph
+    assert list(a.nodes(data=True)) == list(b.nodes(data=True))
+    if a.is_multigraph():
+        assert list(a.edges(keys=True, data=True)) == list(b.edges(keys=True, data=True))
+    else:
+        assert list(a.edges(data=True)) == list(b.edges(data=True))
+
+
+class TestRoundTrip:
+    def test_the_running_example(self, tmp_path):
+        tr = pathad.trace(h, x=3.0, y=5.0)
+        copy_ = load(save(tr, tmp_path / "h.json"))
+        assert isinstance(copy_, pathad.Trace)
+        same_graph(copy_.graph, tr.graph)
+        assert (copy_.name, copy_.inputs, copy_.outputs, copy_.value) == ("h", {"x": 0, "y": 1}, [6], 920.0)
+        for mode in ("forward", "backward"):
+            assert pathad.gradient(copy_, mode=mode) == {"x": 155.0, "y": 459.0}
+        assert copy_.node("h") == 6 and copy_.label(2) == "v2"
+        assert pathad.explain(copy_, "x", symbolic=False) == pathad.explain(tr, "x", symbolic=False)
+
+    def test_the_tape_is_rebuilt_as_it_was(self, tmp_path):
+        tr = pathad.trace(lambda a, b: {"s": a + b, 3: a * b if a > 0 else b}, 2.0, 3.0)
+        copy_ = load(save(tr, tmp_path / "t.json"))
+        for field in ("ops", "values", "labels", "consts", "src", "dst", "arg", "partial", "guards"):
+            assert getattr(copy_.tape, field) == getattr(tr.tape, field), field
+        assert copy_.value == {"s": 5.0, 3: 6.0}
+        assert repr(copy_) == repr(tr)
+
+    def test_fig9_with_its_constants_and_user_attributes(self, tmp_path):
+        tr = fig9_circuit([1.0, 0.5], [1.0, 0.0, 0.0])
+        tr.graph.nodes[3]["note"] = {"a": (1, 2.5), 7: [float("inf"), None, True], "$x": "dollar key"}
+        tr.graph.edges[0, tr.graph.succ[0].__iter__().__next__(), 0]["seen"] = ("tuple", ("nested",))
+        tr.graph.graph["title"] = "Fig. 9"
+        copy_ = load(save(tr, tmp_path / "fig9.json"))
+        same_graph(copy_.graph, tr.graph)
+        assert copy_.graph.graph["constants"][15, 1] == "x1"
+        assert pathad.gradient(copy_) == pathad.gradient(tr)
+        pathad.draw(copy_, fold=True)  # the drawing finds its named constants
+
+    def test_graphs_that_are_not_traces(self, tmp_path):
+        graphs = [
+            nx.DiGraph([("s", "t", {"partial": 2.0, "weight": float("-inf")})]),
+            nx.MultiDiGraph([((0, "a"), (1, "b"), {"w": [1, 2]}), ((0, "a"), (1, "b"), {"w": []})]),
+            nx.Graph([(1, 2), (2, 3)]),
+            nx.MultiGraph([(1, 1), (1, 1)]),
+        ]
+        graphs[0].graph["name"] = "plain"
+        for i, G in enumerate(graphs):
+            same_graph(load(save(G, tmp_path / f"g{i}.json")), G)
+
+    def test_nan_survives(self, tmp_path):
+        G = nx.DiGraph()
+        G.add_node("n", value=float("nan"))
+        assert math.isnan(load(save(G, tmp_path / "nan.json")).nodes["n"]["value"])
+
+    def test_the_file_is_strict_node_link_json_that_networkx_reads(self, tmp_path):
+        tr = pathad.trace(h, x=3.0, y=5.0)
+        path = save(tr, tmp_path / "h.json")
+        text = path.read_text()
+        data = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in the file"))
+        G = nx.node_link_graph(data, edges="edges")
+        assert sorted(G.nodes) == list(range(7)) and G.number_of_edges() == 9
+        assert G.nodes[6]["value"] == 920.0 and G.edges[1, 2, 1]["partial"] == 4.0
+        assert text.count("\n") == 2 + 7 + 9 + 8  # an entry per line, a line per node and per edge
+
+    def test_numpy_scalars_become_numbers(self, tmp_path):
+        import numpy as np
+
+        G = nx.DiGraph()
+        G.add_node(0, value=np.float64(1.5), count=np.int64(3), flag=np.bool_(True))
+        assert load(save(G, tmp_path / "np.json")).nodes[0] == {"value": 1.5, "count": 3, "flag": True}
+
+
+class TestSaveRefuses:
+    def test_values_json_cannot_carry(self, tmp_path):
+        G = nx.DiGraph()
+        G.add_node("n", thing=object())
+        with pytest.raises(GraphFileError, match=r"node 'n' attribute 'thing' is a builtins.object"):
+            save(G, tmp_path / "g.json")
+
+    def test_a_symbolic_graph(self, tmp_path):
+        S = pathad.symbolic_graph(pathad.trace(h, x=3.0, y=5.0))
+        with pytest.raises(GraphFileError, match=r"attribute 'expr' is a sympy"):
+            save(S, tmp_path / "s.json")
+
+    def test_attribute_names_of_the_format(self, tmp_path):
+        G = nx.DiGraph()
+        G.add_node(1, id=5)
+        with pytest.raises(GraphFileError, match="'id' clashes"):
+            save(G, tmp_path / "g.json")
+        G = nx.DiGraph([(1, 2, {"$tuple": 1})])
+        with pytest.raises(GraphFileError, match=r"'\$tuple' clashes"):
+            save(G, tmp_path / "g.json")
+
+    def test_a_value_that_contains_itself(self, tmp_path):
+        loop = []
+        loop.append(loop)
+        G = nx.DiGraph()
+        G.add_node(1, loop=loop)
+        with pytest.raises(GraphFileError, match=f"more than {MAX_DEPTH} levels"):
+            save(G, tmp_path / "g.json")
+
+    def test_a_trace_whose_graph_was_changed(self, tmp_path):
+        tr = pathad.trace(h, x=3.0, y=5.0)
+        tr.graph.remove_edge(1, 2)
+        with pytest.raises(GraphFileError, match="the trace cannot be saved: node 2 .mul. needs operands 0 .. 1"):
+            save(tr, tmp_path / "h.json")
+
+    def test_not_a_graph(self, tmp_path):
+        with pytest.raises(TypeError, match="Trace or a networkx graph"):
+            save({"a": 1}, tmp_path / "g.json")
+
+    def test_a_failed_save_leaves_the_old_file_and_no_litter(self, tmp_path):
+        path = save(nx.DiGraph([(1, 2)]), tmp_path / "g.json")
+        before = path.read_bytes()
+        G = nx.DiGraph()
+        G.add_node(1, bad=object())
+        with pytest.raises(GraphFileError):
+            save(G, path)
+        assert path.read_bytes() == before and os.listdir(tmp_path) == ["g.json"]
+
+    def test_a_missing_directory(self, tmp_path):
+        with pytest.raises(FileNotFoundError, match="does not exist"):
+            save(nx.DiGraph(), tmp_path / "nowhere" / "g.json")
+
+
+def trace_document():
+    tr = pathad.trace(h, x=3.0, y=5.0)
+    from pathad.io import _document
+
+    return _document(tr, "h.json")
+
+
+def write(tmp_path, data, name="bad.json"):
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path
+
+
+def broken(change):
+    data = trace_document()
+    change(data)
+    return data
+
+
+HOSTILE = [
+    ("", "not valid JSON: Expecting value at line 1, column 1"),
+    ("{", "not valid JSON"),
+    ("[1, 2]", "holds a JSON array, not a node-link graph object"),
+    ('{"nodes": [], "edges": [], "x": NaN}', "uses NaN, which JSON does not have"),
+    ('{"nodes": [], "nodes": []}', "the key 'nodes' appears twice"),
+    ("[" * 100_000 + "]" * 100_000, "nests too deeply"),
+    ('{"nodes": [{"id": ' + "9" * 5000 + "}]}", "not valid JSON"),
+    ({"nodes": 3}, '"nodes" must be a list, got int'),
+    ({"edges": []}, "the 'nodes' entry is missing"),
+    ({"nodes": [], "directed": "yes"}, '"directed" must be a boolean'),
+    ({"nodes": [5]}, 'node 0 must be an object with an "id"'),
+    ({"nodes": [{"id": [1, 2]}]}, "node 0's id must be a number, text or a tuple"),
+    ({"nodes": [{"id": 1}, {"id": 1}]}, "node 1 is listed twice"),
+    ({"nodes": [{"id": 1}], "edges": [{"source": 1, "target": 2, "key": 0}]}, "joins node 2, which is not in the list"),
+    ({"nodes": [{"id": 1}], "edges": [{"source": 1}]}, 'must be an object with a "source" and a "target"'),
+    ({"nodes": [{"id": 1}], "edges": [{"source": 1, "target": 1}]}, 'edge 0 of a multigraph needs a "key"'),
+    (
+        {"multigraph": False, "nodes": [{"id": 1}], "edges": [{"source": 1, "target": 1}] * 2},
+        "edge 1 -> 1 is listed twice",
+    ),
+    ({"nodes": [{"id": 1, "a": {"$eval": "x"}}]}, "unknown tag '$eval'"),
+    ({"nodes": [{"id": 1, "a": {"$float": "1e999"}}]}, '$float must be "inf", "-inf" or "nan"'),
+    ({"nodes": [{"id": 1, "a": {"$tuple": 3}}]}, "$tuple must hold a list"),
+    ({"nodes": [{"id": 1, "a": {"$dict": [[[1], 2]]}}]}, "key must be a number, text or a tuple"),
+    ({"nodes": [{"id": 1, "a": {"$dict": [1]}}]}, "$dict must hold a list of [key, value] pairs"),
+    ({"nodes": [{"id": 1, "a": {"$tuple": [], "b": 1}}]}, "unknown tag"),
+    ('{"nodes": [{"id": 1, "a": ' + "[" * 40 + "]" * 40 + "}]}", "levels deep"),
+    ({"pathad": {"format": 99}, "nodes": []}, "unknown pathad file format 99"),
+    ({"pathad": [], "nodes": []}, '"pathad" must be an object, got array'),
+    (
+        broken(lambda d: d["nodes"][3].update(op="os.system")),
+        "node 3 has op 'os.system', which is not a pathad primitive",
+    ),
+    (broken(lambda d: d["nodes"][3].update(value=float("inf"))), "uses Infinity, which JSON does not have"),
+    (broken(lambda d: d["nodes"][3].update(value={"$float": "inf"})), "node 3's value must be a finite number"),
+    (broken(lambda d: d["nodes"][3].update(value="3")), "node 3's value must be a finite number, got '3'"),
+    (broken(lambda d: d["nodes"][3].update(label=7)), "node 3's label must be a string"),
+    (broken(lambda d: d["nodes"][2].update(consts=[[0, 4.0]])), "node 2's consts must be a tuple"),
+    (broken(lambda d: d["nodes"][2].update(consts={"$tuple": [{"$tuple": [5, 4.0]}]})), "a constant is (operand"),
+    (broken(lambda d: d["nodes"].append({"id": 10})), "a trace's nodes must be the integers 0 .. 7"),
+    ({"nodes": [{"id": None}]}, "node 0's id must not be null"),
+    (broken(lambda d: [n.update(id=n["id"] == 1) for n in d["nodes"][:2]]), "must be the integers"),
+    (broken(lambda d: d["edges"].pop()), "node 6 (mul) needs operands 0 .. 1 once each"),
+    (broken(lambda d: d["edges"][0].update(source=3, target=0)), "edge 3 -> 0 runs backwards"),
+    (broken(lambda d: d["edges"][0].update(arg=1)), "has arg 1 and key 0"),
+    (broken(lambda d: d["edges"][0].update(partial=None)), "partial must be a finite number"),
+    (broken(lambda d: d["edges"][0].update(partial=True)), "partial must be a finite number"),
+    (broken(lambda d: d.update(multigraph=False)), "must be directed and a multigraph"),
+    (broken(lambda d: d["pathad"].update(trace=[])), "the trace record must be an object"),
+    (broken(lambda d: d["pathad"]["trace"].update(name=None)), "the trace's name must be a string"),
+    (broken(lambda d: d["pathad"]["trace"].pop("structure")), "the trace record lacks structure"),
+    (broken(lambda d: d["pathad"]["trace"].update(inputs=[["x", 0]])), "are not exactly its input nodes [0, 1]"),
+    (broken(lambda d: d["pathad"]["trace"].update(inputs=[["x", 0], ["x", 1]])), "the same name"),
+    (broken(lambda d: d["pathad"]["trace"].update(inputs=[["x", -1]])), "[name, node id] pairs"),
+    (broken(lambda d: d["pathad"]["trace"].update(outputs=[])), "non-empty list of node ids"),
+    (broken(lambda d: d["pathad"]["trace"].update(outputs=[99])), "the trace's output 99 is not a node"),
+    (broken(lambda d: d["pathad"]["trace"].update(outputs=[5, 6])), "exactly one output"),
+    (broken(lambda d: d["pathad"]["trace"].update(structure="set")), "the trace's structure must be"),
+    (broken(lambda d: d["pathad"]["trace"].update(guards=[["import", 0, None, 1.0, True]])), "the guard"),
+    (broken(lambda d: d["pathad"]["trace"].update(guards=[[">", 0, 1, 1.0, True]])), "the guard"),
+    (broken(lambda d: d["pathad"]["trace"].update(guards=5)), "the trace's guards must be a list"),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), HOSTILE)
+def test_load_refuses_with_the_file_and_the_problem(tmp_path, data, message):
+    path = write(tmp_path, data)
+    with pytest.raises(GraphFileError) as info:
+        load(path)
+    assert str(info.value).startswith(f"{path}: ")
+    assert message in str(info.value)
+
+
+def test_load_refuses_files_larger_than_max_bytes(tmp_path):
+    path = save(pathad.trace(h, x=3.0, y=5.0), tmp_path / "h.json")
+    with pytest.raises(GraphFileError, match="larger than max_bytes=100"):
+        load(path, max_bytes=100)
+    assert isinstance(load(path, max_bytes=path.stat().st_size), pathad.Trace)
+
+
+def test_load_refuses_text_that_is_not_utf8(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_bytes(b'{"nodes": ["\xff"]}')
+    with pytest.raises(GraphFileError, match="not UTF-8"):
+        load(path)
+
+
+def test_load_reads_plain_networkx_files(tmp_path):
+    G = nx.DiGraph([("a", "b", {"partial": 2.0})])
+    path = write(tmp_path, nx.node_link_data(G, edges="links"), "nx.json")
+    same_graph(load(path), G)
+
+
+def test_a_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "none.json")
+
+
+def mutations():
+    """(path into the document, replacement) pairs for random damage to a valid trace file."""
+    junk = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-3, 10),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=5),
+        st.just([]),
+        st.just({}),
+        st.just({"$tuple": [1]}),
+        st.just({"$float": "inf"}),
+        st.just([1, [2]]),
+    )
+    return st.lists(st.tuples(st.lists(st.integers(0, 30), min_size=1, max_size=4), junk), min_size=1, max_size=3)
+
+
+def damage(data, path, junk):
+    """Replace (or delete, for junk None at a dict) the value reached by following ``path``."""
+    node = data
+    for step in path[:-1]:
+        if isinstance(node, dict) and node:
+            node = node[sorted(node)[step % len(node)]]
+        elif isinstance(node, list) and node:
+            node = node[step % len(node)]
+        else:
+            return
+    if isinstance(node, dict) and node:
+        key = sorted(node)[path[-1] % len(node)]
+        if junk is None and path[-1] % 2:
+            del node[key]
+        else:
+            node[key] = copy.deepcopy(junk)
+    elif isinstance(node, list) and node:
+        node[path[-1] % len(node)] = copy.deepcopy(junk)
+
+
+DOCUMENT = trace_document()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mutations())
+def test_damaged_files_load_or_are_refused_with_a_graph_file_error(tmp_path, changes):
+    data = copy.deepcopy(DOCUMENT)
+    for path, junk in changes:
+        damage(data, path, junk)
+    try:
+        result = load(write(tmp_path, data))
+    except GraphFileError:
+        return
+    if isinstance(result, pathad.Trace):  # still a trace: then everything works on it
+        pathad.gradient(result)
+        pathad.draw(result)
+
+
+class TestGraphML:
+    def test_other_tools_read_values_partials_and_operations(self, tmp_path):
+        tr = pathad.trace(h, x=3.0, y=5.0)
+        G = nx.read_graphml(to_graphml(tr, tmp_path / "h.graphml"))
+        assert G.number_of_nodes() == 7 and G.number_of_edges() == 9
+        assert G.nodes["6"] == {"op": "mul", "value": 920.0, "label": "h", "consts": "[]"}
+        assert G.nodes["2"]["consts"] == "[[0, 4.0]]"
+        assert G.edges["1", "2"]["partial"] == 4.0
+        assert json.loads(G.graph["inputs"]) == {"x": 0, "y": 1} and G.graph["name"] == "h"
+
+    def test_parallel_edges_stay_two_edges(self, tmp_path):
+        G = nx.read_graphml(to_graphml(pathad.trace(lambda x: x * x, 3.0), tmp_path / "square.graphml"))
+        assert sorted(p for _, _, p in G.edges(data="partial")) == [3.0, 3.0]
+
+    def test_plain_graphs_and_values_graphml_cannot_hold(self, tmp_path):
+        G = nx.DiGraph()
+        G.add_edge("a", "b", partial=2.0, note=None, pair=(1, 2))
+        G.graph["constants"] = {(1, 0): "x1"}
+        R = nx.read_graphml(to_graphml(G, tmp_path / "g.graphml"))
+        assert R.edges["a", "b"] == {"partial": 2.0, "pair": "[1, 2]"}
+        assert json.loads(R.graph["constants"]) == {"$dict": [[[1, 0], "x1"]]}
+
+    def test_unsupported_values_are_named(self, tmp_path):
+        G = nx.DiGraph()
+        G.add_node(1, thing=object())
+        with pytest.raises(GraphFileError, match="node 1 attribute 'thing'"):
+            to_graphml(G, tmp_path / "g.graphml")
+        assert not (tmp_path / "g.graphml").exists()
+
+
+@pytest.mark.skipif(not hasattr(pathad, "save"), reason="pathad/__init__.py does not export save, load, to_graphml yet")
+def test_the_readmes_saving_example(tmp_path, monkeypatch):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    saving = next(block for block in blocks if "pathad.save" in block)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(blocks[0], namespace)  # the ten lines that make tr
+    exec(saving, namespace)
+    assert pathad.gradient(namespace["tr2"]) == {"x": 155.0, "y": 459.0}
+    assert (tmp_path / "h.json").exists() and (tmp_path / "h.graphml").exists()
