@@ -31,9 +31,8 @@ Dual(1.6516332160855343, -0.37794120918695956)
 import math
 import numbers
 
-import numpy as np
-
 from .errors import DomainError
+from .operators import PrimitiveArithmetic
 from .primitives import FLOAT, PRIMITIVES
 
 __all__ = [
@@ -54,7 +53,7 @@ __all__ = [
 _DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
 
-class Dual:
+class Dual(PrimitiveArithmetic):
     """A dual number ``value + derivative·ε``.
 
     Parameters
@@ -93,68 +92,6 @@ class Dual:
     def __repr__(self):
         return f"Dual({self.value!r}, {self.derivative!r})"
 
-    # arithmetic: each operator is one primitive of the table
-    def __add__(self, other):
-        return apply(PRIMITIVES["add"], self, other)
-
-    def __radd__(self, other):
-        return apply(PRIMITIVES["add"], other, self)
-
-    def __sub__(self, other):
-        return apply(PRIMITIVES["sub"], self, other)
-
-    def __rsub__(self, other):
-        return apply(PRIMITIVES["sub"], other, self)
-
-    def __mul__(self, other):
-        return apply(PRIMITIVES["mul"], self, other)
-
-    def __rmul__(self, other):
-        return apply(PRIMITIVES["mul"], other, self)
-
-    def __truediv__(self, other):
-        return apply(PRIMITIVES["div"], self, other)
-
-    def __rtruediv__(self, other):
-        return apply(PRIMITIVES["div"], other, self)
-
-    def __pow__(self, other):
-        return apply(PRIMITIVES["pow"], self, other)
-
-    def __rpow__(self, other):
-        return apply(PRIMITIVES["pow"], other, self)
-
-    def __neg__(self):
-        return apply(PRIMITIVES["neg"], self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return apply(PRIMITIVES["abs"], self)
-
-    # the methods numpy calls on the elements of object arrays
-    def exp(self):
-        return apply(PRIMITIVES["exp"], self)
-
-    def log(self):
-        return apply(PRIMITIVES["log"], self)
-
-    def sqrt(self):
-        return apply(PRIMITIVES["sqrt"], self)
-
-    def sin(self):
-        return apply(PRIMITIVES["sin"], self)
-
-    def cos(self):
-        return apply(PRIMITIVES["cos"], self)
-
-    def tan(self):
-        return apply(PRIMITIVES["tan"], self)
-
-    def tanh(self):
-        return apply(PRIMITIVES["tanh"], self)
-
     # comparisons: order by value (so if and while work); equality is of the whole dual number
     def __lt__(self, other):
         return self.value < _value(other)
@@ -180,34 +117,6 @@ class Dual:
 
     def __float__(self):
         raise TypeError("float() of a Dual would drop its derivative; use .value (or pathad.dual's functions)")
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if method != "__call__" or kwargs:
-            return NotImplemented
-        if any(isinstance(i, np.ndarray) for i in inputs):  # elementwise over object arrays
-            return ufunc(*(np.asarray(i, dtype=object) if isinstance(i, Dual) else i for i in inputs))
-        name = _UFUNCS.get(ufunc.__name__)
-        if name is None:
-            raise TypeError(f"numpy.{ufunc.__name__} has no rule for dual numbers; known: {', '.join(_UFUNCS)}")
-        return apply(PRIMITIVES[name], *inputs)
-
-
-_UFUNCS = {
-    "add": "add",
-    "subtract": "sub",
-    "multiply": "mul",
-    "divide": "div",
-    "power": "pow",
-    "negative": "neg",
-    "absolute": "abs",
-    "exp": "exp",
-    "log": "log",
-    "sqrt": "sqrt",
-    "sin": "sin",
-    "cos": "cos",
-    "tan": "tan",
-    "tanh": "tanh",
-}
 
 
 def _value(operand):
@@ -255,6 +164,9 @@ def apply(primitive, *operands):
     if not math.isfinite(total):
         raise _domain_error(primitive, operands, f"the derivative is {total}")
     return Dual(result, total)
+
+
+Dual._apply = staticmethod(apply)  # the hook through which every operator of a Dual computes
 
 
 def _checked(primitive, operands, where, rule, values, *result):

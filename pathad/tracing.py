@@ -29,10 +29,10 @@ from functools import cached_property
 from typing import NamedTuple
 
 import networkx as nx
-import numpy as np
 
 from .errors import DomainError, MixedTraceError, NoDependenceError, UnknownNodeError
-from .primitives import FLOAT, PRIMITIVES
+from .operators import PrimitiveArithmetic
+from .primitives import FLOAT
 
 __all__ = ["Traced", "Guard", "Tape", "Trace", "trace", "apply", "resolve_node", "gc_paused"]
 
@@ -96,7 +96,7 @@ class Guard(NamedTuple):
         return f"{tape.label(self.left)} {self.op} {right}"
 
 
-class Traced:
+class Traced(PrimitiveArithmetic):
     """A float whose arithmetic is recorded on a :class:`Tape`.
 
     Behaves like the float ``value`` in arithmetic, comparisons (recorded as
@@ -130,68 +130,6 @@ class Traced:
 
     def __repr__(self):
         return f"Traced({self.value!r}, {self._tape.label(self._node)!r})"
-
-    # arithmetic: each operator is one primitive of the table
-    def __add__(self, other):
-        return apply(_ADD, self, other)
-
-    def __radd__(self, other):
-        return apply(_ADD, other, self)
-
-    def __sub__(self, other):
-        return apply(_SUB, self, other)
-
-    def __rsub__(self, other):
-        return apply(_SUB, other, self)
-
-    def __mul__(self, other):
-        return apply(_MUL, self, other)
-
-    def __rmul__(self, other):
-        return apply(_MUL, other, self)
-
-    def __truediv__(self, other):
-        return apply(_DIV, self, other)
-
-    def __rtruediv__(self, other):
-        return apply(_DIV, other, self)
-
-    def __pow__(self, other):
-        return apply(_POW, self, other)
-
-    def __rpow__(self, other):
-        return apply(_POW, other, self)
-
-    def __neg__(self):
-        return apply(_NEG, self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return apply(_ABS, self)
-
-    # methods numpy calls on the elements of object arrays (np.exp(array_of_traced))
-    def exp(self):
-        return apply(PRIMITIVES["exp"], self)
-
-    def log(self):
-        return apply(PRIMITIVES["log"], self)
-
-    def sqrt(self):
-        return apply(PRIMITIVES["sqrt"], self)
-
-    def sin(self):
-        return apply(PRIMITIVES["sin"], self)
-
-    def cos(self):
-        return apply(PRIMITIVES["cos"], self)
-
-    def tan(self):
-        return apply(PRIMITIVES["tan"], self)
-
-    def tanh(self):
-        return apply(PRIMITIVES["tanh"], self)
 
     # comparisons act on values and are recorded as guards
     def _compare(self, symbol, other, outcome):
@@ -235,45 +173,9 @@ class Traced:
     def __int__(self):
         return int(self.value)
 
-    # numpy: np.sin(t), np.float64(2) * t, np.add(array, t), ...
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if method != "__call__" or kwargs:
-            return NotImplemented
-        if any(isinstance(i, np.ndarray) for i in inputs):  # elementwise over object arrays
-            boxed = [np.asarray(i, dtype=object) if type(i) is Traced else i for i in inputs]
-            return ufunc(*boxed)
-        primitive = _UFUNCS.get(ufunc)
-        if primitive is None:
-            raise TypeError(
-                f"numpy.{ufunc.__name__} is not a pathad primitive; "
-                f"the known ufuncs are {', '.join(sorted(u.__name__ for u in _UFUNCS))}"
-            )
-        return apply(primitive, *inputs)
-
 
 def _value(operand):
     return operand.value if type(operand) is Traced else operand
-
-
-_ADD, _SUB, _MUL, _DIV, _POW = (PRIMITIVES[n] for n in ("add", "sub", "mul", "div", "pow"))
-_NEG, _ABS = PRIMITIVES["neg"], PRIMITIVES["abs"]
-
-_UFUNCS = {
-    np.add: _ADD,
-    np.subtract: _SUB,
-    np.multiply: _MUL,
-    np.true_divide: _DIV,
-    np.power: _POW,
-    np.negative: _NEG,
-    np.absolute: _ABS,
-    np.exp: PRIMITIVES["exp"],
-    np.log: PRIMITIVES["log"],
-    np.sqrt: PRIMITIVES["sqrt"],
-    np.sin: PRIMITIVES["sin"],
-    np.cos: PRIMITIVES["cos"],
-    np.tan: PRIMITIVES["tan"],
-    np.tanh: PRIMITIVES["tanh"],
-}
 
 
 def apply(primitive, *operands):
@@ -285,6 +187,7 @@ def apply(primitive, *operands):
 
     Examples
     --------
+    >>> from pathad.primitives import PRIMITIVES
     >>> apply(PRIMITIVES["mul"], 3.0, 5.0)
     15.0
     """
@@ -307,6 +210,9 @@ def apply(primitive, *operands):
     if tape is None:
         return _evaluate(primitive, values, None, operands)
     return _record(tape, primitive, operands, values)
+
+
+Traced._apply = staticmethod(apply)  # the hook through which every operator of a Traced records
 
 
 def _record(tape, primitive, operands, values):

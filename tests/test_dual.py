@@ -147,5 +147,5 @@ class TestErrors:
             Dual(1.0) + "a"
         with pytest.raises(TypeError, match="sin needs a Dual"):
             dual.sin("a")
-        with pytest.raises(TypeError, match="no rule for dual numbers"):
+        with pytest.raises(TypeError, match="no rule for Dual values"):
             np.arctan(Dual(1.0))
