@@ -32,8 +32,9 @@ import math
 import numbers
 
 from .errors import DomainError
+from .functions import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh  # they take Dual numbers too
 from .operators import PrimitiveArithmetic
-from .primitives import FLOAT, PRIMITIVES
+from .primitives import FLOAT
 
 __all__ = [
     "Dual",
@@ -140,6 +141,7 @@ def apply(primitive, *operands):
 
     Examples
     --------
+    >>> from pathad.primitives import PRIMITIVES
     >>> apply(PRIMITIVES["mul"], Dual(3.0, 1.0), 5.0)
     Dual(15.0, 5.0)
     """
@@ -199,91 +201,3 @@ def derivative(f, x):
     """
     result = f(Dual.variable(x))
     return result.derivative if isinstance(result, Dual) else 0.0
-
-
-def _unary(name, x):
-    result = apply(PRIMITIVES[name], x)
-    if result is NotImplemented:
-        raise TypeError(f"{name} needs a Dual or a real number, got {type(x).__name__} {x!r}")
-    return result
-
-
-def exp(x):
-    """e ** x of a Dual (or a real).
-
-    >>> exp(Dual.variable(0.0))
-    Dual(1.0, 1.0)
-    """
-    return _unary("exp", x)
-
-
-def log(x):
-    """The natural logarithm of a Dual (or a real), for x > 0.
-
-    >>> log(Dual.variable(2.0))
-    Dual(0.6931471805599453, 0.5)
-    """
-    return _unary("log", x)
-
-
-def sqrt(x):
-    """The square root of a Dual (or a real), for x >= 0 (its derivative needs x > 0).
-
-    >>> sqrt(Dual.variable(4.0))
-    Dual(2.0, 0.25)
-    """
-    return _unary("sqrt", x)
-
-
-def sin(x):
-    """The sine of a Dual (or a real).
-
-    >>> sin(Dual(0.0, 2.0))
-    Dual(0.0, 2.0)
-    """
-    return _unary("sin", x)
-
-
-def cos(x):
-    """The cosine of a Dual (or a real).
-
-    >>> cos(Dual.variable(0.0))
-    Dual(1.0, 0.0)
-    """
-    return _unary("cos", x)
-
-
-def tan(x):
-    """The tangent of a Dual (or a real).
-
-    >>> tan(Dual.variable(0.0))
-    Dual(0.0, 1.0)
-    """
-    return _unary("tan", x)
-
-
-def tanh(x):
-    """The hyperbolic tangent of a Dual (or a real).
-
-    >>> tanh(Dual(0.0, 3.0))
-    Dual(0.0, 3.0)
-    """
-    return _unary("tanh", x)
-
-
-def sigmoid(x):
-    """1 / (1 + e^-x) of a Dual (or a real).
-
-    >>> sigmoid(Dual.variable(0.0))
-    Dual(0.5, 0.25)
-    """
-    return _unary("sigmoid", x)
-
-
-def relu(x):
-    """max(x, 0) of a Dual (or a real); its derivative is 0 at the kink.
-
-    >>> relu(Dual.variable(2.0)), relu(Dual.variable(-2.0))
-    (Dual(2.0, 1.0), Dual(0.0, 0.0))
-    """
-    return _unary("relu", x)

@@ -1,7 +1,8 @@
 """Math functions for traced code: ``pathad.exp(x)``, ``pathad.sigmoid(W @ x)``, ...
 
 Each works on a :class:`~pathad.tracing.Traced` number (recording one node), on a
-plain real number (returning a float) and elementwise on numpy arrays of either.
+:class:`~pathad.dual.Dual` number (carrying its derivative), on a plain real
+number (returning a float) and elementwise on numpy arrays of these.
 The matching numpy ufuncs (``np.exp``, ``np.sin``, ...) work on traced numbers too.
 
 Examples
@@ -13,6 +14,7 @@ Examples
 
 import numpy as np
 
+from .operators import PrimitiveArithmetic
 from .primitives import PRIMITIVES
 from .tracing import apply
 
@@ -22,9 +24,10 @@ __all__ = ["exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu"]
 def _unary(name, x):
     if isinstance(x, np.ndarray):
         return np.frompyfunc(lambda item: _unary(name, item), 1, 1)(x)
-    result = apply(PRIMITIVES[name], x)
+    apply_ = x._apply if isinstance(x, PrimitiveArithmetic) else apply  # traced, dual, or a plain real
+    result = apply_(PRIMITIVES[name], x)
     if result is NotImplemented:
-        raise TypeError(f"{name} needs a real number or a traced value, got {type(x).__name__} {x!r}")
+        raise TypeError(f"{name} needs a real number, a traced value or a Dual, got {type(x).__name__} {x!r}")
     return result
 
 
