@@ -12,6 +12,7 @@ mode) or backward (reverse mode, backpropagation).
 """
 
 from . import datasets, nn, training
+from .compiled import CompiledTape, Gradient, Sweep, compile
 from .cost import counted, jacobian_cost
 from .derivatives import Jacobian, derivative, derivatives_from, gradient, jacobian
 from .draw import Drawing, draw
@@ -19,6 +20,7 @@ from .dual import Dual
 from .elimination import eliminate, fold_linear
 from .enumeration import Path, active_nodes, best_path, count_paths, explain, path_sum, paths, sparsity
 from .errors import (
+    BranchError,
     DataError,
     DivergenceError,
     DomainError,
@@ -32,6 +34,7 @@ from .errors import (
     PathadError,
     RendererNotFoundError,
     RenderError,
+    ReplayError,
     SemiringLawError,
     TooManyPathsError,
     UnknownNodeError,
@@ -98,6 +101,10 @@ __all__ = [
     "nn",
     "datasets",
     "training",
+    "compile",
+    "CompiledTape",
+    "Sweep",
+    "Gradient",
     "save",
     "load",
     "to_graphml",
@@ -132,4 +139,6 @@ __all__ = [
     "DivergenceError",
     "ExpressionError",
     "GraphFileError",
+    "ReplayError",
+    "BranchError",
 ]

@@ -25,6 +25,8 @@ __all__ = [
     "DivergenceError",
     "ExpressionError",
     "GraphFileError",
+    "ReplayError",
+    "BranchError",
 ]
 
 
@@ -110,3 +112,11 @@ class ExpressionError(PathadError, ValueError):
 
 class GraphFileError(PathadError, ValueError):
     """A graph file that cannot be written or read; the message names the file and the problem."""
+
+
+class ReplayError(PathadError, ValueError):
+    """A compiled tape cannot replay its program (no operations recorded, or inputs that do not fit)."""
+
+
+class BranchError(ReplayError):
+    """A replayed point would take another branch than the traced one (a guard changes its outcome)."""

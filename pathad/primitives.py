@@ -25,7 +25,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Primitive", "PRIMITIVES", "FLOAT", "FloatMath", "UNARY", "BINARY"]
+import numpy as np
+
+__all__ = ["Primitive", "PRIMITIVES", "FLOAT", "FloatMath", "ARRAY", "ArrayMath", "UNARY", "BINARY"]
 
 
 class FloatMath:
@@ -76,6 +78,52 @@ class FloatMath:
 
 
 FLOAT = FloatMath()
+
+
+class ArrayMath:
+    """The math namespace for numpy arrays: the same functions as :class:`FloatMath`, elementwise.
+
+    Used to replay a recorded program on a batch of points
+    (:mod:`pathad.compiled`).  Outside a function's domain numpy gives nan or
+    inf instead of raising (``log(-1)``, ``1/0``, ``(-8) ** (1/3)``); the replay
+    checks for them and raises :class:`pathad.DomainError` naming the node.
+
+    Examples
+    --------
+    >>> ARRAY.sigmoid(np.array([-800.0, 0.0, 800.0])).tolist()
+    [0.0, 0.5, 1.0]
+    >>> ARRAY.relu(np.array([-1.0, 2.0])).tolist(), ARRAY.step(np.array([0.0, 3.0])).tolist()
+    ([0.0, 2.0], [0.0, 1.0])
+    """
+
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    tan = staticmethod(np.tan)
+    tanh = staticmethod(np.tanh)
+    pow = staticmethod(np.power)
+    sign = staticmethod(np.sign)
+
+    @staticmethod
+    def sigmoid(a):
+        """1 / (1 + e^-a) for a >= 0 and e^a / (1 + e^a) below, as FloatMath: no overflow."""
+        e = np.exp(-np.abs(a))
+        return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    @staticmethod
+    def relu(a):
+        """max(a, 0), elementwise."""
+        return np.where(a > 0, a, 0.0)
+
+    @staticmethod
+    def step(a):
+        """1 where a > 0, else 0 (0 at the kink, as FloatMath)."""
+        return np.where(a > 0, 1.0, 0.0)
+
+
+ARRAY = ArrayMath()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,622 @@
+"""The sweeps and replays behind :mod:`pathad.compiled`: one plan per direction, run by numpy or numba.
+
+The generic :func:`pathad.solve` visits one edge at a time.  Here a direction's
+sweep is planned once as a few arrays and then run as a short list of numpy
+calls, whatever the weights (partials at a replayed point, a batch of them):
+
+* **Trees.**  A node with exactly one incoming edge (in the sweep's direction:
+  one in-edge forward, one out-edge backward) gets value(parent) ⊗ w.  Such
+  nodes hang in trees off *roots* (nodes with none or several incoming edges).
+  Every tree node's value is value(root) ⊗ acc, acc being the ⊗-product of the
+  weights on the tree path; the products are found for all tree nodes at once by
+  pointer jumping (each round doubles the distance covered, so a chain of
+  length d costs log2(d) rounds, not d).
+* **Levels.**  Only roots are levelled: level(root) = 1 + the greatest level of
+  a root that reaches it through one edge and a tree path.  A level's roots are
+  gathered with one ``plus.reduceat`` over their incoming edges; then every
+  tree hanging off them is filled with one ``times``.
+
+A 10⁶-deep chain is one tree (one level, 20 rounds); the backward sweep of a
+loop that sums 800 terms is one level too, since every partial sum is used
+once.  What stays slow is depth made of *roots*: a long chain of nodes that
+each have several incoming edges (the forward sweep through that same sum).
+
+A semiring needs ⊕ as a numpy ufunc with ``reduceat`` and ⊗ elementwise;
+values are arrays of shape (nodes, batch).  The same plan can instead be run by
+a loop compiled with numba (:func:`sweep_numba`, when numba is installed): no
+per-call overhead, and trees filled parent by parent instead of by pointer
+jumping.  :func:`replay_numba` evaluates a recorded program node by node with
+the primitive table's own rules compiled by numba.  This module knows nothing
+about networkx or tracing; see :mod:`pathad.compiled` for the public side.
+
+Examples
+--------
+A chain 0→1→2 and an edge 0→2; node 2 is a root with two in-edges:
+
+>>> import numpy as np
+>>> src, dst = np.array([0, 1, 0]), np.array([1, 2, 2])
+>>> plan = Schedule(3, gather=dst, other=src)
+>>> values = sweep(plan, np.array([[2.0], [3.0], [1.0]]), [0], ARRAY_SEMIRINGS["real"])
+>>> values.ravel().tolist()
+[1.0, 2.0, 7.0]
+"""
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+__all__ = [
+    "ArraySemiring",
+    "ARRAY_SEMIRINGS",
+    "Schedule",
+    "sweep",
+    "sweep_numba",
+    "replay_numba",
+    "numba_available",
+    "NUMBA_CODES",
+    "levels",
+    "expand_ranges",
+    "index_dtype",
+    "tree_products",
+]
+
+
+@dataclass(frozen=True)
+class ArraySemiring:
+    """A numeric semiring on numpy arrays: ``plus`` a ufunc (for ``reduceat``), ``times`` elementwise.
+
+    Examples
+    --------
+    >>> s = ARRAY_SEMIRINGS["min-plus"]
+    >>> s.plus.reduce([3.0, 1.0]), s.times(1.0, 2.0)
+    (np.float64(1.0), np.float64(3.0))
+    """
+
+    name: str
+    dtype: object
+    zero: object
+    one: object
+    plus: np.ufunc
+    times: object
+
+
+def _scores_times(a, b):
+    """MAX_TIMES scores: products, with -inf (no path) absorbing even a zero score."""
+    with np.errstate(invalid="ignore"):
+        product = np.multiply(a, b)
+    return np.where((a == -np.inf) | (b == -np.inf), -np.inf, product)
+
+
+#: The numeric semirings of :mod:`pathad.semirings` as array operations, by name.
+#: MAX_TIMES keeps only the score here (-inf = no path); its paths are rebuilt
+#: by :mod:`pathad.compiled`.  COUNTING runs in float64 (exact below 2**53) and
+#: again on Python ints (object arrays) when a count is larger.
+ARRAY_SEMIRINGS = {
+    "real": ArraySemiring("real", np.float64, 0.0, 1.0, np.add, np.multiply),
+    "boolean": ArraySemiring("boolean", np.bool_, False, True, np.logical_or, np.logical_and),
+    "counting": ArraySemiring("counting", np.float64, 0.0, 1.0, np.add, np.multiply),
+    "counting-exact": ArraySemiring("counting-exact", object, 0, 1, np.add, np.multiply),
+    "max-times": ArraySemiring("max-times", np.float64, -np.inf, 1.0, np.maximum, _scores_times),
+    "min-plus": ArraySemiring("min-plus", np.float64, np.inf, 0.0, np.minimum, np.add),
+    "max-plus": ArraySemiring("max-plus", np.float64, -np.inf, 0.0, np.maximum, np.add),
+}
+
+
+def index_dtype(*sizes):
+    """int32 when every size fits (half the memory of int64), else int64.
+
+    Examples
+    --------
+    >>> index_dtype(10, 2**40)
+    <class 'numpy.int64'>
+    """
+    return np.int32 if max(sizes, default=0) < 2**31 - 1 else np.int64
+
+
+def expand_ranges(starts, ends):
+    """The concatenation of ``range(s, e)`` for each pair, as one array (no Python loop).
+
+    Examples
+    --------
+    >>> expand_ranges(np.array([0, 5]), np.array([2, 8])).tolist()
+    [0, 1, 5, 6, 7]
+    """
+    lengths = ends - starts
+    total = int(lengths.sum())
+    ends_cum = np.cumsum(lengths)
+    return np.arange(total) - np.repeat(ends_cum - lengths - starts, lengths)
+
+
+def levels(n, tail, head, nodes):
+    """Longest-path level of each of ``nodes`` over the edges tail→head among them (Kahn, a frontier per round).
+
+    Returns an array of length ``n``: 0 for nodes without incoming edges, else
+    1 + the greatest level of a tail; -1 outside ``nodes``.  One round per
+    level, each a handful of numpy calls.
+
+    Raises
+    ------
+    networkx.NetworkXUnfeasible
+        If some of ``nodes`` lie on a cycle.
+
+    Examples
+    --------
+    >>> levels(4, np.array([0, 1, 0]), np.array([1, 2, 2]), np.arange(3)).tolist()
+    [0, 1, 2, -1]
+    """
+    remaining = np.bincount(head, minlength=n)
+    order = np.argsort(tail, kind="stable")
+    heads = head[order]
+    first = np.searchsorted(tail[order], np.arange(n + 1))
+    level = np.full(n, -1, dtype=np.int64)
+    frontier = nodes[remaining[nodes] == 0]
+    depth = 0
+    while frontier.size:
+        level[frontier] = depth
+        reached, counts = np.unique(heads[expand_ranges(first[frontier], first[frontier + 1])], return_counts=True)
+        remaining[reached] -= counts
+        frontier = reached[remaining[reached] == 0]
+        depth += 1
+    stuck = nodes[level[nodes] < 0]
+    if stuck.size:
+        raise nx.NetworkXUnfeasible(f"the graph has a cycle (through node position {int(stuck[0])})")
+    return level
+
+
+class Schedule:
+    """The plan of one sweep direction: trees, their roots, and the roots' levels.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes (positions 0..n-1).
+    gather, other : arrays of node positions, one entry per edge
+        Along edge k the sweep reads ``other[k]`` and adds into ``gather[k]``
+        (forward: gather = heads, other = tails; backward: the reverse).
+    forced_roots : array of positions, optional
+        Nodes to treat as roots even with one incoming edge (seeds in the
+        middle of a tree, whose value is ``one`` ⊕ what flows in).
+
+    Positions must be a topological order (every edge from a lower to a
+    higher position), as in a compiled tape: within a level, tree nodes are
+    then stored parents first, which the numba loop relies on.
+
+    Attributes
+    ----------
+    tree_nodes, tree_edge, tree_root, tree_parent : arrays
+        Tree nodes sorted by level (parents first), the edge into each, its
+        root and its parent.
+    root_nodes, root_edges, root_starts : arrays
+        Roots with incoming edges sorted by level; their incoming edges grouped
+        per root; where each root's group starts.
+    root_offsets, edge_offsets, tree_offsets : arrays
+        Where each level starts in the three lists above.
+
+    Examples
+    --------
+    >>> plan = Schedule(3, gather=np.array([1, 2, 2]), other=np.array([0, 1, 0]))
+    >>> plan.tree_nodes.tolist(), plan.root_nodes.tolist(), plan.depth
+    ([1], [2], 2)
+    """
+
+    def __init__(self, n, gather, other, forced_roots=()):
+        self.n = n
+        self._gather, self._other = gather, other
+        count = np.bincount(gather, minlength=n)
+        tree = count == 1
+        tree[np.asarray(forced_roots, dtype=np.int64)] = False
+        by_gather = np.argsort(gather, kind="stable")
+        first = np.searchsorted(gather[by_gather], np.arange(n + 1))
+        edge_into = np.full(n, -1, dtype=np.int64)
+        edge_into[tree] = by_gather[first[:-1][tree]]
+        root = _tree_roots(tree, other, edge_into)
+        level = _root_levels(n, tree, gather, other, root)
+        level[tree] = level[root[tree]]
+        self.depth = int(level.max(initial=-1)) + 1
+        self._store_trees(tree, edge_into, root, level)
+        self._store_roots(tree, by_gather, first, level, other)
+        self.tree_parent = other[self.tree_edge]
+        self.parent_index = _parent_index(self.tree_nodes, self.tree_parent, n)
+        del self._gather, self._other
+
+    def _store_trees(self, tree, edge_into, root, level):
+        nodes = np.flatnonzero(tree)  # positions ascending; the sweep's own order within a level:
+        if nodes.size and self.other_first(edge_into[nodes[:1]]):
+            nodes = nodes[::-1]  # backward, a parent (the consumer) comes after its tree children
+        nodes = nodes[np.argsort(level[nodes], kind="stable")]
+        self.tree_nodes, self.tree_edge, self.tree_root = nodes, edge_into[nodes], root[nodes]
+        self.tree_offsets = np.searchsorted(level[nodes], np.arange(self.depth + 1))
+
+    def _store_roots(self, tree, by_gather, first, level, other):
+        degree = first[1:] - first[:-1]
+        nodes = np.flatnonzero(~tree & (degree > 0))
+        nodes = nodes[np.argsort(level[nodes], kind="stable")]
+        self.root_nodes = nodes
+        self.root_edges = by_gather[expand_ranges(first[nodes], first[nodes + 1])]
+        self.root_readers = other[self.root_edges]
+        self.root_starts = np.concatenate(([0], np.cumsum(degree[nodes])[:-1])).astype(np.int64)
+        self.root_offsets = np.searchsorted(level[nodes], np.arange(self.depth + 1))
+        self.edge_offsets = np.append(self.root_starts, self.root_edges.size)[self.root_offsets]
+
+    def other_first(self, edges):
+        """Whether the sweep reads edges from the later position (a backward sweep over a topological numbering)."""
+        return bool(self._other[edges][0] > self._gather[edges][0])
+
+    @property
+    def nbytes(self):
+        """Bytes held by the plan's arrays."""
+        return sum(a.nbytes for a in vars(self).values() if isinstance(a, np.ndarray))
+
+
+def _tree_roots(tree, other, edge_into):
+    """Each node's root: itself for a root, else the first non-tree node up its tree (pointer jumping)."""
+    root = np.arange(tree.size)
+    nodes = np.flatnonzero(tree)
+    root[nodes] = other[edge_into[nodes]]
+    for _ in range(64):
+        jumped = root[root[nodes]]
+        if np.array_equal(jumped, root[nodes]):
+            return root
+        root[nodes] = jumped
+    raise nx.NetworkXUnfeasible(f"the graph has a cycle (through node position {int(nodes[tree[root[nodes]]][0])})")
+
+
+def _root_levels(n, tree, gather, other, root):
+    """Levels of the roots over the contracted edges root(other) → gather."""
+    into_root = ~tree[gather]
+    return levels(n, root[other[into_root]], gather[into_root], np.flatnonzero(~tree))
+
+
+def _parent_index(tree_nodes, parents, n):
+    """For each tree node, the index of its parent in ``tree_nodes`` (-1 when the parent is a root)."""
+    index = np.full(n, -1, dtype=np.int64)
+    index[tree_nodes] = np.arange(tree_nodes.size)
+    return index[parents]
+
+
+def tree_products(plan, weights, semiring):
+    """acc for every tree node: the ⊗-product of the weights on its path from its root.
+
+    Pointer jumping: ``acc[v] = acc[parent] ⊗ acc[v]`` and ``parent = parent of
+    parent`` for all nodes at once, until every path reaches its root.
+    """
+    acc = weights[plan.tree_edge]
+    up = plan.parent_index.copy()
+    active = np.flatnonzero(up >= 0)
+    while active.size:
+        above = up[active]
+        acc[active] = semiring.times(acc[above], acc[active])
+        up[active] = up[above]
+        active = active[up[active] >= 0]
+    return acc
+
+
+def sweep(plan, weights, seeds, semiring, batch=1):
+    """Run a planned sweep: path values from ``seeds`` for every node, shape (n, batch).
+
+    Parameters
+    ----------
+    plan : Schedule
+    weights : array of shape (edges, 1) or (edges, batch)
+        Edge weights already in the semiring (e.g. partials for ``real``).
+    seeds : sequence of node positions
+        Seeded with ``one``; a seed with one incoming edge must be a forced
+        root of ``plan``.
+    semiring : ArraySemiring
+    batch : int
+        The batch size of the result (weights broadcast to it).
+
+    Examples
+    --------
+    >>> plan = Schedule(2, gather=np.array([1, 1]), other=np.array([0, 0]))
+    >>> sweep(plan, np.array([[2.0], [3.0]]), [0], ARRAY_SEMIRINGS["max-plus"]).ravel().tolist()
+    [0.0, 3.0]
+    """
+    values = np.full((plan.n, batch), semiring.zero, dtype=semiring.dtype)
+    seeded = np.zeros(plan.n, dtype=bool)
+    seeded[np.asarray(seeds, dtype=np.int64)] = True
+    values[seeded] = semiring.one
+    acc = tree_products(plan, weights, semiring)
+    root_weights = weights[plan.root_edges]
+    for level in range(plan.depth):
+        _gather_roots(plan, level, values, root_weights, semiring, seeded)
+        a, b = plan.tree_offsets[level], plan.tree_offsets[level + 1]
+        if a < b:
+            values[plan.tree_nodes[a:b]] = semiring.times(values[plan.tree_root[a:b]], acc[a:b])
+    return values
+
+
+def _gather_roots(plan, level, values, root_weights, semiring, seeded):
+    """One level's roots: ⊕ over their incoming edges of value(other) ⊗ w (⊕ ``one`` for a seed)."""
+    a, b = plan.root_offsets[level], plan.root_offsets[level + 1]
+    if a == b:
+        return
+    lo, hi = plan.edge_offsets[level], plan.edge_offsets[level + 1]
+    incoming = semiring.times(values[plan.root_readers[lo:hi]], root_weights[lo:hi])
+    gathered = semiring.plus.reduceat(incoming, plan.root_starts[a:b] - lo, axis=0)
+    nodes = plan.root_nodes[a:b]
+    seeds = seeded[nodes]
+    if seeds.any():
+        gathered[seeds] = semiring.plus(semiring.one, gathered[seeds])
+    values[nodes] = gathered
+
+
+# --- the same plans run by compiled loops (numba, optional) -----------------------------
+#
+# ``sweep_numba`` runs the same Schedule (the same levels, the same order of ⊕
+# within a root) but fills each tree node from its parent, value(parent) ⊗ w, in
+# one pass, where numpy multiplies value(root) by a pointer-jumped product: the
+# same path products, associated differently, so the two agree exactly where the
+# arithmetic is exact (boolean, counting, dyadic weights) and to rounding
+# otherwise.  The loop saves numpy's per-call overhead and the log(depth) factor
+# of pointer jumping, which dominate on deep or small graphs.  ``replay_numba`` evaluates the program
+# node by node with the primitive table's own rules compiled by numba against a
+# scalar math namespace; numba calls the C math library as tracing does, while
+# numpy's vectorized exp, log, tanh, tan and pow may round the last bit
+# differently, so the two replays agree to within an ulp or so per such operation.
+
+#: Semiring codes of the compiled loops (boolean runs on 0.0/1.0 there).
+NUMBA_CODES = {"real": 0, "counting": 0, "boolean": 1, "max-times": 2, "min-plus": 3, "max-plus": 4}
+
+
+def numba_available():
+    """Whether numba can be imported (the optional extra ``pathad[fast]``).
+
+    Examples
+    --------
+    >>> numba_available() in (True, False)
+    True
+    """
+    from importlib.util import find_spec  # a cheap check; numba itself loads only when used
+
+    return find_spec("numba") is not None
+
+
+def sweep_numba(plan, weights, seeds, semiring, batch=1):
+    """:func:`sweep` run by a numba loop over the same plan; same arguments, same result shape (n, batch).
+
+    The loop keeps one point's values contiguous (arrays (batch, n) inside,
+    returned transposed), so a single point runs as fast as a 1-D loop.
+    """
+    as_float = semiring.name == "boolean"
+    w = np.ascontiguousarray(weights.T, dtype=np.float64)
+    seeded = np.zeros(plan.n, dtype=np.bool_)
+    seeded[np.asarray(seeds, dtype=np.int64)] = True
+    values = np.empty((batch, plan.n))
+    zero, one = (0.0, 1.0) if as_float else (float(semiring.zero), float(semiring.one))
+    _numba_kernels().sweep(NUMBA_CODES[semiring.name], zero, one, seeded, w, *_plan_arrays(plan), values)
+    return values.T.astype(bool) if as_float else values.T
+
+
+def _plan_arrays(plan):
+    return (plan.tree_edge, plan.tree_parent, plan.tree_nodes, plan.tree_offsets, plan.root_nodes,
+            plan.root_readers, plan.root_edges, plan.root_starts, plan.root_offsets)  # fmt: skip
+
+
+def replay_numba(operands, inputs, points, plan=None, seed=-1):
+    """(values, partials, adjoints or None, all finite?): every op node evaluated in position order with its
+    partials, then, given a backward ``plan`` and the ``seed`` output, the backward sweep, in one compiled call.
+
+    ``operands`` is (codes, node_of, const_of, edge_of): per node its op code
+    and, per operand position, the operand's node (-1: a constant), the
+    constant and the edge.
+    """
+    codes, node_of, const_of, edge_of = operands
+    kernels = _numba_kernels()
+    values = np.empty((points.shape[1], codes.size))  # one point's values contiguous; returned transposed
+    values[:, inputs] = points.T
+    partials = np.empty((points.shape[1], edge_of.max(initial=-1) + 1))
+    if plan is None:
+        finite = kernels.replay(codes, node_of, const_of, edge_of, values, partials)
+        return values.T, partials.T, None, finite
+    adjoint = np.empty_like(values)
+    seeded = np.zeros(codes.size, dtype=np.bool_)
+    seeded[seed] = True
+    finite = kernels.gradient(codes, node_of, const_of, edge_of, values, partials, seeded, *_plan_arrays(plan), adjoint)
+    return values.T, partials.T, adjoint.T, finite
+
+
+_NUMBA = {}
+
+
+def _numba_kernels():
+    """The compiled loops, built once per process (numba is imported only here: it takes a while)."""
+    if not _NUMBA:
+        import numba
+
+        _NUMBA["kernels"] = _build_numba_kernels(numba)
+    return _NUMBA["kernels"]
+
+
+def _build_numba_kernels(numba):
+    """Compile the primitive table's rules and the two loops with numba; returns a namespace."""
+    from types import SimpleNamespace
+
+    from numba.experimental import jitclass
+
+    from .primitives import BINARY, PRIMITIVES, UNARY
+
+    jit = numba.njit(error_model="numpy")
+    scalar_math = jitclass([])(_ScalarMath)
+    codes = {name: code for code, name in enumerate(("input", *PRIMITIVES))}
+    binary = _dispatch(jit, [(codes[p.name], *map(jit, (p.value, *p.partials))) for p in BINARY], 2)
+    unary = _dispatch(jit, [(codes[p.name], *map(jit, (p.value, *p.partials))) for p in UNARY], 1)
+    arity = np.array([0] + [p.arity for p in PRIMITIVES.values()], dtype=np.int64)
+    replay, sweep = _replay_loop(jit, scalar_math, binary, unary, arity), _sweep_loop(jit)
+
+    def gradient(codes, node_of, const_of, edge_of, values, partials, seeded, *plan_and_adjoint):
+        finite = replay(codes, node_of, const_of, edge_of, values, partials)
+        sweep(0, 0.0, 1.0, seeded, partials, *plan_and_adjoint)
+        return finite
+
+    return SimpleNamespace(replay=replay, sweep=sweep, gradient=jit(gradient))
+
+
+class _ScalarMath:
+    """The math namespace on one float inside numba (C library functions, like FloatMath; nan instead of errors)."""
+
+    def __init__(self):
+        pass
+
+    def exp(self, a):
+        return np.exp(a)
+
+    def log(self, a):
+        return np.log(a)
+
+    def sqrt(self, a):
+        return np.sqrt(a)
+
+    def sin(self, a):
+        return np.sin(a)
+
+    def cos(self, a):
+        return np.cos(a)
+
+    def tan(self, a):
+        return np.tan(a)
+
+    def tanh(self, a):
+        return np.tanh(a)
+
+    def pow(self, a, b):
+        return a**b
+
+    def sigmoid(self, a):
+        if a >= 0:
+            return 1.0 / (1.0 + np.exp(-a))
+        e = np.exp(a)
+        return e / (1.0 + e)
+
+    def relu(self, a):
+        return a if a > 0 else 0.0
+
+    def step(self, a):
+        return 1.0 if a > 0 else 0.0
+
+    def sign(self, a):
+        return float((a > 0) - (a < 0))
+
+
+def _dispatch(jit, rules, arity):
+    """``f(code, m, *operands) -> (value, partial_0, ...)`` choosing the rule by op code: a chain of jitted ifs."""
+    if not rules:
+        return jit(_no_rule_binary if arity == 2 else _no_rule_unary)
+    (code, value, *partials), rest = rules[0], _dispatch(jit, rules[1:], arity)
+    if arity == 2:
+        first, second = partials
+
+        def binary(c, m, a, b):
+            if c == code:
+                r = float(value(m, a, b))
+                return r, float(first(m, a, b, r)), float(second(m, a, b, r))
+            return rest(c, m, a, b)
+
+        return jit(binary)
+    (only,) = partials
+
+    def unary(c, m, a):
+        if c == code:
+            r = float(value(m, a))
+            return r, float(only(m, a, r)), 0.0
+        return rest(c, m, a)
+
+    return jit(unary)
+
+
+def _no_rule_binary(c, m, a, b):
+    return np.nan, np.nan, np.nan
+
+
+def _no_rule_unary(c, m, a):
+    return np.nan, np.nan, np.nan
+
+
+def _replay_loop(jit, scalar_math, binary, unary, arity):
+    @jit
+    def replay_one(codes, node_of, const_of, edge_of, value, partial):
+        """One point: every op node's ``value`` (n,) and its operands' ``partial`` (E,), in position order.
+
+        Returns whether every value and stored partial is finite.
+        """
+        m = scalar_math()
+        finite = True
+        for v in range(codes.size):
+            c = codes[v]
+            if c <= 0:
+                continue
+            i, j, e, f = node_of[0, v], node_of[1, v], edge_of[0, v], edge_of[1, v]
+            x = value[i] if i >= 0 else const_of[0, v]
+            if arity[c] == 2:
+                y = value[j] if j >= 0 else const_of[1, v]
+                r, p, q = binary(c, m, x, y)
+            else:
+                r, p, q = unary(c, m, x)
+            value[v] = r
+            finite = finite and np.isfinite(r)
+            if e >= 0:
+                partial[e] = p
+                finite = finite and np.isfinite(p)
+            if f >= 0:
+                partial[f] = q
+                finite = finite and np.isfinite(q)
+        return finite
+
+    @jit
+    def replay(codes, node_of, const_of, edge_of, values, partials):
+        """Each point in turn: ``values`` (B, n), ``partials`` (B, E); whether all are finite."""
+        finite = True
+        for b in range(values.shape[0]):
+            finite &= replay_one(codes, node_of, const_of, edge_of, values[b], partials[b])
+        return finite
+
+    return replay
+
+
+def _sweep_loop(jit):
+    @jit
+    def plus(code, a, b):
+        if code == 0:
+            return a + b
+        if code == 3:
+            return min(a, b)
+        return max(a, b)  # boolean (or on 0/1), max-times, max-plus
+
+    @jit
+    def times(code, a, b):
+        if code == 0:
+            return a * b
+        if code == 1:
+            return min(a, b)  # and on 0/1
+        if code == 2:
+            return -np.inf if a == -np.inf or b == -np.inf else a * b
+        return a + b
+
+    @jit
+    def sweep_one(code, zero, one, seeded, w, tree_edge, tree_parent, tree_nodes, tree_offsets,
+                  root_nodes, root_readers, root_edges, root_starts, root_offsets, value):  # fmt: skip
+        """One point: ``value`` (n,) from weights ``w`` (E,)."""
+        for v in range(value.size):
+            value[v] = one if seeded[v] else zero
+        for level in range(tree_offsets.size - 1):
+            for r in range(root_offsets[level], root_offsets[level + 1]):
+                v, lo = root_nodes[r], root_starts[r]
+                hi = root_starts[r + 1] if r + 1 < root_nodes.size else root_edges.size
+                g = times(code, value[root_readers[lo]], w[root_edges[lo]])
+                for k in range(lo + 1, hi):
+                    g = plus(code, g, times(code, value[root_readers[k]], w[root_edges[k]]))
+                value[v] = plus(code, one, g) if seeded[v] else g
+            for t in range(tree_offsets[level], tree_offsets[level + 1]):  # parents before children
+                value[tree_nodes[t]] = times(code, value[tree_parent[t]], w[tree_edge[t]])
+
+    @jit
+    def sweep(code, zero, one, seeded, w, tree_edge, tree_parent, tree_nodes, tree_offsets,
+              root_nodes, root_readers, root_edges, root_starts, root_offsets, values):  # fmt: skip
+        """Each point in turn: ``values`` (B, n) from weights ``w`` (B, E) or (1, E)."""
+        for b in range(values.shape[0]):
+            weights = w[b if w.shape[0] > 1 else 0]
+            sweep_one(code, zero, one, seeded, weights, tree_edge, tree_parent, tree_nodes, tree_offsets,
+                      root_nodes, root_readers, root_edges, root_starts, root_offsets, values[b])  # fmt: skip
+
+    return sweep

@@ -1,0 +1,1333 @@
+"""Record once, replay fast: a computation graph compiled to numpy arrays.
+
+:func:`compile` freezes a graph (a :class:`~pathad.tracing.Trace`'s, or any
+networkx DAG) into flat arrays: nodes in a topological order with their
+operation codes, recorded values and constant operands; edges with their tail,
+head, operand position and partial.  The result, a :class:`CompiledTape`, then
+
+* solves path problems in the numeric semirings with numpy instead of a Python
+  loop per edge (:meth:`CompiledTape.solve`, the vectorized twin of
+  :func:`pathad.solve`; the plan is in :mod:`pathad._kernels`: trees of
+  single-predecessor nodes contracted, the rest level by level), and
+* replays the recorded program at new inputs without tracing again, on one
+  point or a batch of points at once (:meth:`CompiledTape.evaluate`,
+  :meth:`CompiledTape.gradient`).  Replay evaluates the very rules of
+  :data:`pathad.primitives.PRIMITIVES`, on :data:`pathad.primitives.ARRAY`.
+  The comparisons the program made while it was traced are *guards*: a point
+  that would take another branch is reported (:class:`BranchError`) or traced
+  again, never silently given the recorded branch's answer.
+
+Both run on numpy calls, or on loops compiled by numba when it is installed
+(``pip install "pathad[fast]"``; see ``backend=`` of :func:`compile`), which
+removes numpy's per-call overhead on deep and small graphs.  The generic
+:func:`pathad.solve` stays the reference: the tests check that every backend
+gives its answers.
+
+Examples
+--------
+>>> import numpy as np
+>>> from pathad import trace
+>>> tape = compile(trace(lambda x, y: (x + 4 * y) * ((x + y) * y), x=3.0, y=5.0))
+>>> tape.gradient(x=3.0, y=5.0)
+{'x': 155.0, 'y': 459.0}
+>>> tape.gradient(x=np.array([3.0, 1.0]), y=np.array([5.0, 2.0]))["y"].tolist()
+[459.0, 69.0]
+>>> tape.solve(tape.outputs, direction="backward").values[:2].tolist()
+[155.0, 459.0]
+"""
+
+import math
+import numbers
+from array import array
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+
+import networkx as nx
+import numpy as np
+
+from ._kernels import ARRAY_SEMIRINGS, Schedule, index_dtype, levels, numba_available, replay_numba, sweep, sweep_numba
+from .errors import BranchError, DomainError, MissingDependencyError, MissingWeightError, ReplayError, UnknownNodeError
+from .primitives import ARRAY, PRIMITIVES
+from .semirings import SEMIRINGS, EdgePath, Scored, as_semiring
+from .solver import DIRECTIONS
+from .tracing import Trace, trace
+
+__all__ = ["compile", "CompiledTape", "Sweep", "Gradient", "OPS"]
+
+#: Operation codes: ``OPS[code]`` is the op name; -1 marks a node without a known op.
+OPS = ("input",) + tuple(PRIMITIVES)
+_CODE = {name: code for code, name in enumerate(OPS)}
+_ARITY = np.array([0] + [p.arity for p in PRIMITIVES.values()])
+_ADD, _SUB = _CODE["add"], _CODE["sub"]
+_BUDGET = 2**25  # array elements per replay chunk: (nodes + edges) x batch points
+_COMPARE = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+            "==": np.equal, "!=": np.not_equal}  # fmt: skip
+
+
+def compile(G, *, backend="auto"):
+    """Freeze a trace or a networkx DAG into a :class:`CompiledTape`.
+
+    Parameters
+    ----------
+    G : Trace, networkx.DiGraph or networkx.MultiDiGraph
+        With a :class:`~pathad.tracing.Trace` whose graph was never asked for,
+        the arrays are read straight from its tape (the graph cannot have been
+        edited); otherwise from the graph: node attributes ``op``, ``value``,
+        ``label``, ``consts``, edge attributes ``partial``, ``arg`` and
+        ``weight``, whichever are present.
+    backend : {"auto", "numpy", "numba"}
+        Who runs the plans: numpy calls (always available), or loops compiled
+        by numba (the extra ``pathad[fast]``; much faster on deep or small
+        graphs and for replay).  "auto" takes numba when it is installed.
+        Sweeps give bit-identical results either way; replayed values may
+        differ in the last bits of exp, log, tanh, tan and pow (numba, like
+        tracing, calls the C math library; numpy vectorizes its own).
+
+    Returns
+    -------
+    CompiledTape
+
+    Raises
+    ------
+    networkx.NetworkXUnfeasible
+        If the graph has a cycle.
+
+    Examples
+    --------
+    >>> G = nx.DiGraph([("s", "a", {"partial": 2.0}), ("a", "t", {"partial": 3.0})])
+    >>> tape = compile(G)
+    >>> tape.n_nodes, tape.n_edges, tape.solve("s").to_dict()
+    (3, 2, {'s': 1.0, 'a': 2.0, 't': 6.0})
+    """
+    backend = _backend(backend)
+    if isinstance(G, Trace):
+        frozen = _freeze_tape(G.tape) if "graph" not in G.__dict__ else _freeze_graph(G.graph)
+        return CompiledTape(frozen, G, backend)
+    if isinstance(G, (nx.DiGraph, nx.MultiDiGraph)):
+        return CompiledTape(_freeze_graph(G), None, backend)
+    raise TypeError(f"compile needs a Trace or a networkx DiGraph/MultiDiGraph, got {type(G).__name__}")
+
+
+def _backend(backend):
+    if backend == "auto":
+        return "numba" if numba_available() else "numpy"
+    if backend == "numba" and not numba_available():
+        raise MissingDependencyError('the numba backend needs numba: pip install "pathad[fast]"')
+    if backend not in ("numpy", "numba"):
+        raise ValueError(f"backend must be 'auto', 'numpy' or 'numba', got {backend!r}")
+    return backend
+
+
+# --- freezing: a tape or a graph into flat arrays ------------------------------
+
+
+def _freeze_tape(tape):
+    """The arrays of an untouched trace: node ids are positions already, in topological order."""
+    n, m = len(tape.ops), len(tape.src)
+    index = index_dtype(n, m)
+    return {
+        "nodes": None,
+        "src": np.array(tape.src, dtype=index),
+        "dst": np.array(tape.dst, dtype=index),
+        "arg": np.array(tape.arg, dtype=np.int64),
+        "partial": np.array(tape.partial, dtype=np.float64),
+        "weight": None,
+        "codes": np.array([_CODE.get(op, -1) for op in tape.ops], dtype=np.int8),
+        "values": np.array(tape.values, dtype=np.float64),
+        "labels": dict(tape.labels),
+        "consts": dict(tape.consts),
+        "default_label": True,
+    }
+
+
+def _freeze_graph(graph):
+    """The arrays of any networkx DAG, nodes renumbered in a topological order."""
+    nodes = _topological_nodes(graph)
+    position = {node: i for i, node in enumerate(nodes)}
+    src, dst, datas = _edge_list(graph, position)
+    arg = _operand_positions([d.get("arg", -1) for d in datas])
+    partial = [d.get("partial", math.nan) for d in datas]
+    weight = [d.get("weight") for d in datas]
+    index = index_dtype(len(nodes), len(src))
+    identity = all(type(node) is int and node == i for i, node in enumerate(nodes))
+    src, dst = np.frombuffer(src, dtype=np.int64), np.frombuffer(dst, dtype=np.int64)
+    order = np.lexsort((src, arg, dst))  # a trace's own edge order: by head, then operand position
+    return {
+        "nodes": None if identity else nodes,
+        "src": src[order].astype(index),
+        "dst": dst[order].astype(index),
+        "arg": arg[order],
+        "partial": _numbers(partial, nodes, src, dst, "partial")[order],
+        "weight": None if all(w is None for w in weight) else _numbers(weight, nodes, src, dst, "weight", 1.0)[order],
+        **_node_attributes(graph, nodes),
+    }
+
+
+def _edge_list(graph, position):
+    """Tail and head positions (int64 buffers) and the data dict of every edge, from networkx's adjacency dicts."""
+    src, dst, datas = array("q"), array("q"), []
+    multi = graph.is_multigraph()
+    for u, nbrs in graph._adj.items():  # the dicts behind G.adj, read directly (as the solver does)
+        tail = position[u]
+        for v, data in nbrs.items():
+            head = position[v]
+            for d in data.values() if multi else (data,):
+                src.append(tail)
+                dst.append(head)
+                datas.append(d)
+    return src, dst, datas
+
+
+def _topological_nodes(graph):
+    """The graph's nodes, in its own order when that is topological, else in networkx's topological order."""
+    nodes = list(graph)
+    position = {node: i for i, node in enumerate(nodes)}
+    if all(position[u] < position[v] for u, nbrs in graph._adj.items() for v in nbrs):
+        return nodes
+    try:
+        return list(nx.topological_sort(graph))
+    except nx.NetworkXUnfeasible:
+        cycle = nx.find_cycle(graph)
+        path = " -> ".join(repr(edge[0]) for edge in cycle) + f" -> {cycle[0][0]!r}"
+        raise nx.NetworkXUnfeasible(f"compile needs a DAG; the graph has a cycle: {path}") from None
+
+
+def _operand_positions(args):
+    """Edge ``arg`` attributes as ints; -1 where missing or not an int."""
+    try:
+        return np.array(args, dtype=np.int64)
+    except (TypeError, ValueError, OverflowError):
+        return np.array([a if isinstance(a, numbers.Integral) else -1 for a in args], dtype=np.int64)
+
+
+def _numbers(values, nodes, src, dst, name, missing=math.nan):
+    """An edge attribute as float64 (``missing`` where absent); a clear error naming an edge that is not a number."""
+    values = [missing if v is None else v for v in values]
+    try:
+        return np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        for k, value in enumerate(values):
+            if not isinstance(value, numbers.Real):
+                u, v = nodes[src[k]], nodes[dst[k]]
+                raise TypeError(f"edge {u!r} -> {v!r}: its {name} {value!r} is not a number") from None
+        raise
+
+
+def _node_attributes(graph, nodes):
+    attributes = graph._node
+    ops = [attributes[node].get("op") for node in nodes]
+    labels = {i: str(attributes[node]["label"]) for i, node in enumerate(nodes) if "label" in attributes[node]}
+    consts = {i: tuple(attributes[node]["consts"]) for i, node in enumerate(nodes) if attributes[node].get("consts")}
+    return {
+        "codes": np.array([_CODE.get(op, -1) for op in ops], dtype=np.int8),
+        "values": np.array([_float_or_nan(attributes[node].get("value", math.nan)) for node in nodes]),
+        "labels": labels,
+        "consts": consts,
+        "default_label": False,
+    }
+
+
+def _float_or_nan(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+# --- the compiled tape -----------------------------------------------------------
+
+
+class CompiledTape:
+    """A graph frozen into numpy arrays: vectorized sweeps and batched replay.
+
+    Build one with :func:`compile`.  Nodes are numbered by *position* 0..n-1 in
+    a topological order; for a trace, position = node id.
+
+    Attributes
+    ----------
+    nodes : list or None
+        The graph's node at each position (None: the node is its position).
+    src, dst, arg, partial : numpy.ndarray
+        Per edge: tail and head positions, operand position (-1 when
+        unknown) and the recorded partial (nan when the edge has none).
+    codes, values : numpy.ndarray
+        Per node: operation code (an index into :data:`OPS`, -1 for none) and
+        recorded value (nan when unknown).
+    inputs : dict
+        Input name -> position (nodes whose op is "input").
+    outputs : list
+        Output positions (a trace's outputs; for a plain graph, its op nodes
+        that feed nothing).
+    backend : str
+        "numpy" or "numba": who runs sweeps and replays (see :func:`compile`).
+
+    Examples
+    --------
+    >>> from pathad import trace
+    >>> tape = compile(trace(lambda x: x * x + 1.0, 3.0))
+    >>> tape.evaluate(x=2.0), tape.gradient(x=2.0)
+    (5.0, {'x': 4.0})
+    """
+
+    def __init__(self, frozen, tr, backend="numpy"):
+        self.backend = backend
+        self.nodes = frozen["nodes"]
+        self.src, self.dst, self.arg = frozen["src"], frozen["dst"], frozen["arg"]
+        self.partial, self._weight = frozen["partial"], frozen["weight"]
+        self.codes, self.values = frozen["codes"], frozen["values"]
+        self._labels, self._consts = frozen["labels"], frozen["consts"]
+        self._default_label = frozen["default_label"]
+        self.n_nodes, self.n_edges = len(self.codes), len(self.src)
+        self._index = None if self.nodes is None else {node: i for i, node in enumerate(self.nodes)}
+        self._trace = tr is not None
+        self.name = tr.name if tr is not None else "graph"
+        self._read_program_interface(tr)
+        self._input_rows = {name: row for row, name in enumerate(self.inputs)}
+        self._plans = {}
+        self._variants = []
+
+    def _read_program_interface(self, tr):
+        input_positions = np.flatnonzero(self.codes == 0)
+        if tr is not None:
+            self.inputs = {name: self._position_of_node(node) for name, node in tr.inputs.items()}
+            self.outputs = [self._position_of_node(node) for node in tr.outputs]
+            self._structure = tr._structure
+            self._guards = list(tr.tape.guards)
+        else:
+            self.inputs = {self.label(int(p)): int(p) for p in input_positions}
+            fed = np.bincount(self.src, minlength=self.n_nodes) > 0
+            self.outputs = [int(p) for p in np.flatnonzero((self.codes > 0) & ~fed)]
+            self._structure = None if len(self.outputs) == 1 else tuple(self.label(p) for p in self.outputs)
+            self._guards = []
+
+    def _position_of_node(self, node):
+        if self._index is None:
+            return node if isinstance(node, int) and 0 <= node < self.n_nodes else -1
+        return self._index.get(node, -1)
+
+    def __repr__(self):
+        return f"<CompiledTape {self.name}: {self.n_nodes} nodes, {self.n_edges} edges, {self.nbytes} bytes>"
+
+    @property
+    def nbytes(self):
+        """Bytes held by the tape's arrays and the sweep plans built so far (not Python objects)."""
+        arrays = (self.src, self.dst, self.arg, self.partial, self.codes, self.values, self._weight)
+        plans = sum(plan.nbytes for plan in self._plans.values())
+        return sum(a.nbytes for a in arrays if a is not None) + plans
+
+    # --- nodes: positions, labels, references -----------------------------------
+
+    def node(self, position):
+        """The graph's node at a position."""
+        return position if self.nodes is None else self.nodes[position]
+
+    def label(self, position):
+        """A node's label: its ``label``, else ``v<id>`` for a trace and ``repr(node)`` for a plain graph."""
+        label = self._labels.get(position)
+        if label is not None:
+            return label
+        return f"v{position}" if self._default_label else repr(self.node(position))
+
+    @cached_property
+    def _by_label(self):
+        found = {}
+        for position, label in self._labels.items():
+            found.setdefault(label, []).append(position)
+        return found
+
+    def position(self, ref):
+        """The position of a node given as an input name, a label or the node itself (as :func:`pathad.solve`).
+
+        Examples
+        --------
+        >>> tape = compile(nx.DiGraph([("a", "b", {"partial": 1.0})]))
+        >>> tape.position("b")
+        1
+        """
+        if self._trace and isinstance(ref, str):
+            if ref in self.inputs:
+                return self.inputs[ref]
+            if ref == self.name and len(self.outputs) == 1:
+                return self.outputs[0]
+        if not self._trace and _hashable(ref) and self._position_of_node(ref) >= 0:
+            return self._position_of_node(ref)
+        if isinstance(ref, str):
+            matches = self._by_label.get(ref, [])
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise UnknownNodeError(f"label {ref!r} names {len(matches)} nodes; use a node id")
+        if _hashable(ref) and not isinstance(ref, bool) and self._position_of_node(ref) >= 0:
+            return self._position_of_node(ref)
+        raise UnknownNodeError(f"no node {ref!r} in the compiled graph (nor a node labeled so)")
+
+    def _positions(self, ref, what):
+        single = isinstance(ref, str) or not isinstance(ref, Iterable)
+        single = single or (_hashable(ref) and self._position_of_node(ref) >= 0)
+        refs = [ref] if single else list(ref)
+        if not refs:
+            raise ValueError(f"{what} is empty")
+        return list(dict.fromkeys(self.position(r) for r in refs))
+
+    # --- vectorized sweeps -------------------------------------------------------
+
+    def _plan(self, forward, forced=()):
+        key = (forward, tuple(sorted(forced)))
+        if key not in self._plans:
+            gather, other = (self.dst, self.src) if forward else (self.src, self.dst)
+            self._plans[key] = Schedule(self.n_nodes, gather, other, forced)
+        return self._plans[key]
+
+    @cached_property
+    def _in_count(self):
+        n = self.n_nodes
+        return {True: np.bincount(self.dst, minlength=n), False: np.bincount(self.src, minlength=n)}
+
+    def _plan_from(self, seeds, forward):
+        """The plan for a sweep from ``seeds``: seeds with one incoming edge become roots."""
+        return self._plan(forward, [s for s in seeds if self._in_count[forward][s] == 1])
+
+    def _run(self, seeds, forward, weights, semiring, batch=1):
+        run = sweep_numba if self.backend == "numba" and weights.dtype != object else sweep
+        return run(self._plan_from(seeds, forward), weights, seeds, semiring, batch)
+
+    def solve(self, start, *, direction="forward", semiring="real", weight=None, targets=None):
+        """The path problem from ``start``, as :func:`pathad.solve` but on arrays: a :class:`Sweep`.
+
+        Parameters
+        ----------
+        start : node or collection of nodes
+            Sources (forward) or targets (backward), by node, label or input name.
+        direction : {"forward", "backward"}
+        semiring : Semiring or str
+            One of the numeric semirings: real, boolean, counting, max-times,
+            min-plus, max-plus.
+        weight : None, str or array, optional
+            The edge weight: the semiring's default (as :func:`pathad.solve`),
+            ``"partial"``, ``"weight"`` or an array with one entry per edge in
+            the tape's order.  For max-times it is the signed weight whose
+            absolute value scores an edge (as :func:`pathad.semirings.influence`).
+        targets : node or collection of nodes, optional
+            Keep only the nodes on paths from ``start`` to ``targets``.
+
+        Returns
+        -------
+        Sweep
+            ``.values`` holds every node's path value by position;
+            ``.to_dict()`` is exactly what :func:`pathad.solve` returns.
+
+        Examples
+        --------
+        >>> G = nx.MultiDiGraph([("x", "u", {"partial": 2.0}), ("x", "u", {"partial": 2.0}),
+        ...                      ("u", "t", {"partial": 5.0})])
+        >>> tape = compile(G)
+        >>> tape.solve("x").values.tolist(), tape.solve("t", direction="backward").to_dict()
+        ([1.0, 4.0, 20.0], {'t': 1.0, 'u': 5.0, 'x': 20.0})
+        >>> tape.solve("x", semiring="counting").to_dict()["t"], tape.solve("x", semiring="max_times")["t"].score
+        (2, 10.0)
+        """
+        name = _numeric_semiring(semiring)
+        forward = _forward(direction)
+        seeds = self._positions(start, "start")
+        allowed = None
+        if targets is not None:
+            ends = self._positions(targets, "targets")
+            allowed = self._reach(ends, not forward)
+            seeds = [s for s in seeds if allowed[s]]
+        signed = self._signed_weights(name, weight)
+        if name in ("real", "max-times") and (weight is None or isinstance(weight, str) and weight == "partial"):
+            signed = self._check_partials(seeds, forward)
+        values = self._sweep_values(name, seeds, forward, signed)
+        return Sweep(self, name, forward, seeds, values, allowed, signed)
+
+    def _sweep_values(self, name, seeds, forward, signed):
+        if not seeds:
+            return np.full(self.n_nodes, ARRAY_SEMIRINGS[name].zero, dtype=ARRAY_SEMIRINGS[name].dtype)
+        if name == "counting":
+            return self._counts(seeds, forward, signed)
+        weights = _semiring_weights(name, signed)
+        return self._run(seeds, forward, weights[:, None], ARRAY_SEMIRINGS[name])[:, 0]
+
+    def _counts(self, seeds, forward, signed):
+        """Path counts: float64 when no count, term or partial sum can reach 2**53 (then exact), else Python ints.
+
+        A sum at a node has at most (in-degree) terms of |count| · |weight|, so
+        max count · max |weight| · max in-degree < 2**53 bounds every float
+        the sweep forms.
+        """
+        counts = self._run(seeds, forward, signed[:, None], ARRAY_SEMIRINGS["counting"])[:, 0]
+        integral = bool(np.all(signed == np.round(signed)))
+        largest = np.abs(counts).max(initial=0) * max(1.0, np.abs(signed).max(initial=0))
+        if not integral or largest * max(1, self._in_count[forward].max(initial=0)) < 2.0**53:
+            return counts.astype(np.int64) if integral else counts
+        exact = np.array([int(w) for w in signed], dtype=object)[:, None]
+        return self._run(seeds, forward, exact, ARRAY_SEMIRINGS["counting-exact"])[:, 0]
+
+    def _reach(self, seeds, forward):
+        """Boolean mask of the nodes reachable from ``seeds`` (structurally, every edge counts)."""
+        weights = np.ones((self.n_edges, 1), dtype=bool)
+        return self._run(seeds, forward, weights, ARRAY_SEMIRINGS["boolean"])[:, 0]
+
+    def _signed_weights(self, name, weight):
+        """The raw weight per edge (before the semiring's transform), from the default or ``weight``."""
+        if weight is None:
+            weight = {"real": "partial", "max-times": "partial"}.get(name, "weight" if "plus" in name else "unit")
+        if isinstance(weight, str):
+            return self._attribute(weight, name)
+        if callable(weight):
+            raise TypeError(
+                "a compiled sweep reads weights from arrays, not functions: give weight= an array with one "
+                "entry per edge (tape.src / tape.dst give the edges), or use pathad.solve on the graph"
+            )
+        weights = np.asarray(weight)
+        if weights.shape != (self.n_edges,):
+            raise ValueError(f"weight= needs one entry per edge: shape ({self.n_edges},), got {weights.shape}")
+        return weights.astype(bool) if name == "boolean" else weights.astype(np.float64)
+
+    def _attribute(self, weight, name):
+        if weight == "unit":
+            return np.ones(self.n_edges, dtype=bool if name == "boolean" else np.float64)
+        if weight == "partial":
+            return self.partial
+        if weight == "weight":
+            return self._weight if self._weight is not None else np.ones(self.n_edges)
+        raise MissingWeightError(
+            f"a compiled tape keeps the edge attributes 'partial' and 'weight', not {weight!r}; "
+            "give weight= an array with one entry per edge"
+        )
+
+    def _check_partials(self, seeds, forward):
+        """The partials, after checking that every edge a sweep from ``seeds`` reads has one (0 elsewhere)."""
+        missing = np.isnan(self.partial)
+        if not (seeds and missing.any()):
+            return self.partial
+        reader = self.src if forward else self.dst
+        bad = np.flatnonzero(missing & self._reach(seeds, forward)[reader])
+        if bad.size:
+            u, v = self.node(int(self.src[bad[0]])), self.node(int(self.dst[bad[0]]))
+            raise MissingWeightError(f"edge {u!r} -> {v!r} has no 'partial' attribute")
+        return np.where(missing, 0.0, self.partial)
+
+    # --- replay -------------------------------------------------------------------
+
+    @cached_property
+    def _program(self):
+        return _Program(self)
+
+    def evaluate(self, *args, retrace=None, **inputs):
+        """The program's value(s) at new inputs, by replaying the recorded operations.
+
+        Parameters
+        ----------
+        *args, **inputs : float or array of shape (B,)
+            New input values, positionally in the trace's input order or by
+            name; inputs not given keep their recorded values.  Arrays give a
+            batch of B points, computed together.
+        retrace : callable, optional
+            The traced function.  Points where a guard (a comparison the
+            program made) changes outcome are then traced again with it; without
+            it they raise :class:`BranchError`.
+
+        Returns
+        -------
+        float or numpy.ndarray, or a tuple, list or dict of them
+            Shaped as :attr:`pathad.Trace.value`; arrays of shape (B,) for a batch.
+
+        Raises
+        ------
+        ReplayError
+            If the tape has no operations to replay (a plain graph).
+        BranchError
+            If a point takes another branch and ``retrace`` is not given.
+        pathad.DomainError
+            If an operation leaves its domain (naming the node, the operands and the batch element).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pathad import trace
+        >>> tape = compile(trace(lambda x, y: x * y + y, x=2.0, y=3.0))
+        >>> tape.evaluate(x=np.array([1.0, 2.0]), y=10.0).tolist()
+        [20.0, 30.0]
+        """
+        self._program  # noqa: B018 - first: a tape without operations says so before anything else
+        points, scalar = self._points(args, inputs)
+        outputs, _ = self._replay(points, None, retrace)
+        return self._shape(outputs[:, 0].tolist() if scalar else list(outputs))
+
+    def gradient(self, *args, of=None, retrace=None, **inputs):
+        """{input: ∂of/∂input} at new inputs: values, partials and the backward sweep, replayed.
+
+        The same as :func:`pathad.gradient` on a fresh trace at those inputs,
+        without tracing.  Inputs, ``retrace`` and the errors are as for
+        :meth:`evaluate`; ``of`` names the output (default: the only one).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pathad import trace, relu
+        >>> tape = compile(trace(lambda x, y: relu(x) * y, x=2.0, y=3.0))
+        >>> g = tape.gradient(x=np.array([-1.0, 2.0]), y=np.array([3.0, 4.0]))
+        >>> g["x"].tolist(), g["y"].tolist()
+        ([0.0, 4.0], [0.0, 2.0])
+        """
+        self._program  # noqa: B018 - first: a tape without operations says so before anything else
+        points, scalar = self._points(args, inputs)
+        _, grads = self._replay(points, self._output(of), retrace)
+        return Gradient(self._input_rows, grads[:, 0] if scalar else grads)
+
+    def _output(self, of):
+        if of is not None:
+            return self.position(of)
+        if len(self.outputs) != 1:
+            raise ValueError(f"{self.name} has {len(self.outputs)} outputs; name one with of=")
+        return self.outputs[0]
+
+    def _points(self, args, inputs):
+        """One column per input, shape (inputs, B); and whether every input was a scalar."""
+        if not inputs and len(args) == len(self.inputs):  # all given positionally: one numpy call
+            try:
+                points = np.array(args, dtype=np.float64)
+            except ValueError:  # scalars and arrays mixed
+                points = None
+            if points is not None and points.ndim in (1, 2) and np.isfinite(points).all():
+                return (points[:, None], True) if points.ndim == 1 else (points, False)
+        names = list(self.inputs)
+        if len(args) > len(names):
+            raise TypeError(f"{self.name} takes {len(names)} inputs, got {len(args)} positionally")
+        given = dict(zip(names, args))
+        for name, value in inputs.items():
+            if name not in self.inputs or name in given:
+                problem = "is not an input" if name not in self.inputs else "is given twice"
+                raise TypeError(f"{name!r} {problem}; the inputs are {names}")
+            given[name] = value
+        arrays = {name: np.asarray(value, dtype=np.float64) for name, value in given.items()}
+        sizes = {a.shape[0] for a in arrays.values() if a.ndim == 1}
+        if len(sizes) > 1 or any(a.ndim > 1 for a in arrays.values()):
+            raise ValueError(f"batched inputs must all have the same shape (B,), got sizes {sorted(sizes)}")
+        batch = sizes.pop() if sizes else 1
+        points = np.empty((len(names), batch))
+        for row, name in enumerate(names):
+            points[row] = arrays.get(name, self.values[self.inputs[name]])
+        if not np.all(np.isfinite(points)):
+            raise ValueError("inputs must be finite")
+        return points, all(a.ndim == 0 for a in arrays.values())
+
+    def _shape(self, values):
+        if self._structure is None:
+            return values[0]
+        if self._structure in ("tuple", "list"):
+            return tuple(values) if self._structure == "tuple" else values
+        return dict(zip(self._structure, values))
+
+    def _replay(self, points, output, retrace):
+        """Outputs and gradients (lists of arrays (B,)) at ``points``, re-tracing flipped points if asked."""
+        outputs, grads, flipped = self._program.run(points, output)
+        if flipped is None:
+            return outputs, grads
+        if retrace is None:
+            raise BranchError(self._program.branch_message(points, flipped))
+        which = None if output is None else self._output_index(output)
+        todo = np.flatnonzero(flipped.index >= 0)
+        for variant in self._variants:
+            todo = variant._fill(points, todo, which, outputs, grads)
+        while todo.size:
+            variant = self._retraced(retrace, points[:, todo[0]])
+            left = variant._fill(points, todo, which, outputs, grads)
+            if left.size and left[0] == todo[0]:
+                raise ReplayError(f"re-tracing {self.name} at a point does not reproduce its own branches")
+            todo = left
+        return outputs, grads
+
+    def _output_index(self, output):
+        if output not in self.outputs:
+            raise ReplayError("retrace= needs the differentiated node to be one of the program's outputs")
+        return self.outputs.index(output)
+
+    def _retraced(self, retrace, point):
+        variant = compile(trace(retrace, *point.tolist()), backend=self.backend)
+        if list(variant.inputs) != list(self.inputs) or len(variant.outputs) != len(self.outputs):
+            raise ReplayError(f"retrace= function has inputs {list(variant.inputs)}, the tape {list(self.inputs)}")
+        self._variants.append(variant)
+        return variant
+
+    def _fill(self, points, todo, which, outputs, grads):
+        """Replay columns ``todo`` of ``points`` here, fill in those on this branch; return the others."""
+        if not todo.size:
+            return todo
+        output = None if which is None else self.outputs[which]
+        sub_outputs, sub_grads, flipped = self._program.run(points[:, todo], output)
+        ok = np.ones(todo.size, dtype=bool) if flipped is None else flipped.index < 0
+        outputs[:, todo[ok]] = sub_outputs[:, ok]
+        if grads is not None:
+            grads[:, todo[ok]] = sub_grads[:, ok]
+        return todo[~ok]
+
+
+class Gradient(Mapping):
+    """What :meth:`CompiledTape.gradient` returns: {input name: ∂output/∂input}, read from one array.
+
+    A read-only mapping that compares equal to the dict :func:`pathad.gradient`
+    returns; values are floats for one point, arrays (B,) for a batch.
+    ``array`` holds all of them in input order, shape (inputs,) or (inputs, B),
+    without building a dict (which, for thousands of inputs, costs more than
+    the replay).
+
+    Examples
+    --------
+    >>> from pathad import trace
+    >>> g = compile(trace(lambda x, y: x * y, 2.0, 3.0)).gradient(2.0, 3.0)
+    >>> g, g["x"], g.array.tolist()
+    ({'x': 3.0, 'y': 2.0}, 3.0, [3.0, 2.0])
+    """
+
+    __slots__ = ("_rows", "array")
+
+    def __init__(self, rows, array):
+        self._rows, self.array = rows, array
+
+    def __getitem__(self, name):
+        value = self.array[self._rows[name]]
+        return float(value) if self.array.ndim == 1 else value
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def __len__(self):
+        return len(self._rows)
+
+    def __repr__(self):
+        return repr(dict(self))
+
+
+def _hashable(ref):
+    try:
+        hash(ref)
+    except TypeError:
+        return False
+    return True
+
+
+def _numeric_semiring(semiring):
+    s = as_semiring(semiring)
+    if s.name in ARRAY_SEMIRINGS and s == SEMIRINGS[s.name]:
+        return s.name
+    raise TypeError(
+        f"a compiled sweep handles the numeric semirings ({', '.join(n for n in SEMIRINGS if n != 'symbolic')}), "
+        f"not {s.name!r}; use pathad.solve for it"
+    )
+
+
+def _forward(direction):
+    try:
+        return DIRECTIONS[direction]
+    except (KeyError, TypeError):
+        raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}") from None
+
+
+def _semiring_weights(name, signed):
+    """Weights in the semiring: max-times scores an edge |w|, and an edge with w = 0 is no path (-inf)."""
+    if name == "max-times":
+        return np.where(signed == 0, -np.inf, np.abs(signed))
+    return signed
+
+
+# --- the result of a compiled sweep ----------------------------------------------
+
+
+class Sweep:
+    """The path values of one compiled sweep.
+
+    Attributes
+    ----------
+    values : numpy.ndarray
+        One value per node position: floats (real, min-plus, max-plus), bools
+        (boolean), int64 or, past 2**53, Python ints (counting), scores
+        (max-times; -inf where no path has a nonzero product).  Nodes off every
+        path hold the semiring's zero.
+    semiring : str
+        The semiring's name.
+
+    Examples
+    --------
+    >>> tape = compile(nx.DiGraph([(0, 1, {"partial": -2.0}), (1, 2, {"partial": 3.0})]))
+    >>> best = tape.solve(0, semiring="max-times")
+    >>> best[2]
+    Scored(score=6.0, edges=EdgePath(((0, 1, -2.0), (1, 2, 3.0))))
+    >>> best.path(2) == ((0, 1, -2.0), (1, 2, 3.0))
+    True
+    """
+
+    def __init__(self, tape, semiring, forward, seeds, values, allowed, signed):
+        self.semiring = semiring
+        self.values = values if allowed is None else _outside_is_zero(values, allowed, semiring)
+        self._tape, self._forward, self._seeds = tape, forward, seeds
+        self._allowed, self._signed = allowed, signed
+
+    def __repr__(self):
+        return f"<Sweep {self.semiring} {'forward' if self._forward else 'backward'}: {int(self.reached.sum())} nodes>"
+
+    @cached_property
+    def reached(self):
+        """Boolean mask of the nodes on some path from the start (to the targets), as in :func:`pathad.solve`."""
+        if not self._seeds:
+            return np.zeros(self._tape.n_nodes, dtype=bool)
+        reached = self._tape._reach(self._seeds, self._forward)
+        return reached if self._allowed is None else reached & self._allowed
+
+    def to_dict(self):
+        """{node: path value} for the reached nodes, in the types :func:`pathad.solve` returns."""
+        tape = self._tape
+        positions = np.flatnonzero(self.reached)
+        return {tape.node(int(p)): self._element(int(p)) for p in (positions if self._forward else positions[::-1])}
+
+    def __getitem__(self, ref):
+        position = self._tape.position(ref)
+        if not self.reached[position]:
+            raise KeyError(ref)
+        return self._element(position)
+
+    def get(self, ref, default=None):
+        """The path value of a node, ``default`` when no path reaches it."""
+        try:
+            return self[ref]
+        except KeyError:
+            return default
+
+    def _element(self, position):
+        value = self.values[position]
+        if self.semiring == "boolean":
+            return bool(value)
+        if self.semiring == "counting":
+            return int(value) if not isinstance(value, float | np.floating) else float(value)
+        if self.semiring == "max-times":
+            return _NO_PATH if value == -np.inf else Scored(float(value), self._paths.path(position))
+        return float(value)
+
+    def path(self, ref):
+        """The best path to (forward) or from (backward) a node: an :class:`~pathad.semirings.EdgePath` (max-times)."""
+        if self.semiring != "max-times":
+            raise ValueError(f"paths are kept by the max-times semiring, not {self.semiring!r}")
+        return self[ref].edges
+
+    @cached_property
+    def _paths(self):
+        return _BestPaths(self)
+
+
+_NO_PATH = SEMIRINGS["max-times"].zero
+
+
+def _outside_is_zero(values, allowed, semiring):
+    values = values.copy()
+    values[~allowed] = ARRAY_SEMIRINGS[semiring].zero if semiring != "counting" else 0
+    return values
+
+
+class _BestPaths:
+    """The max-times argmax edge of every reached node, with the generic sweep's tie rule, and its paths.
+
+    A node's best edge is the one whose candidate score equals the node's
+    score; when several do, the tie goes to the path whose edge tuple sorts
+    first (:func:`pathad.semirings._better`).  Backward, the paths differ in
+    their first edge, so comparing (head, weight) decides; forward, the
+    candidate paths are compared whole, in topological order, which is Python
+    work for tied nodes only.  A seed whose score is 1 keeps its empty path.
+    """
+
+    def __init__(self, result):
+        tape, forward = result._tape, result._forward
+        self._tape, self._forward, self._signed = tape, forward, result._signed
+        self._reader, self._gatherer = (tape.src, tape.dst) if forward else (tape.dst, tape.src)
+        scores = result.values
+        seed = np.zeros(tape.n_nodes, dtype=bool)
+        seed[result._seeds] = True
+        self.best = np.full(tape.n_nodes, -1, dtype=np.int64)
+        self._memo = {}
+        candidates = self._candidates(scores, result.reached, seed)
+        self._choose(candidates)
+
+    def _candidates(self, scores, reached, seed):
+        """Edges whose path score is the node's: equal scores, or the only edge into a non-seed node.
+
+        A node with a single incoming edge has its score computed along a
+        tree (by pointer jumping, with numpy), which may round differently
+        from score(reader) ⊗ |w|; that edge is its best whenever it has a path.
+        """
+        weights = _semiring_weights("max-times", self._signed)
+        offered = ARRAY_SEMIRINGS["max-times"].times(scores[self._reader], weights)
+        target = scores[self._gatherer]
+        only = (self._tape._in_count[self._forward] == 1) & ~seed
+        ok = reached[self._gatherer] & (target > -np.inf) & ((offered == target) | only[self._gatherer])
+        ok &= ~(seed[self._gatherer] & (target == 1.0))  # the empty path wins a tie at a seed
+        return np.flatnonzero(ok)
+
+    def _choose(self, candidates):
+        nodes, counts = np.unique(self._gatherer[candidates], return_counts=True)
+        order = np.argsort(self._gatherer[candidates], kind="stable")
+        sorted_edges = candidates[order]
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        single = counts == 1
+        self.best[nodes[single]] = sorted_edges[starts[single]]
+        tied = [(int(v), sorted_edges[s : s + c]) for v, s, c in zip(nodes[~single], starts[~single], counts[~single])]
+        for node, edges in sorted(tied, key=lambda item: item[0], reverse=not self._forward):
+            self.best[node] = min(edges, key=self._tie_key)
+
+    def _tie_key(self, edge):
+        tape = self._tape
+        if self._forward:
+            return _Ordered(self.path(int(tape.src[edge])) + self._edge_path(edge))
+        return (tape.node(int(tape.dst[edge])), float(self._signed[edge]))
+
+    def _edge_path(self, edge):
+        tape = self._tape
+        return EdgePath(((tape.node(int(tape.src[edge])), tape.node(int(tape.dst[edge])), float(self._signed[edge])),))
+
+    def path(self, position):
+        """The best path of a node, built by following best edges (iteratively, memoized)."""
+        chain = []
+        while position not in self._memo and self.best[position] >= 0:
+            chain.append(position)
+            position = int(self._reader[self.best[position]])
+        path = self._memo.get(position, EdgePath())
+        for node in reversed(chain):
+            step = self._edge_path(self.best[node])
+            path = path + step if self._forward else step + path
+            self._memo[node] = path
+        return path
+
+
+class _Ordered:
+    """Wraps an EdgePath for ``min``: its own ``<`` compares as tuples of edges."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path):
+        self.path = path
+
+    def __lt__(self, other):
+        return self.path < other.path
+
+
+# --- replay: the recorded program, evaluated level by level on arrays ------------
+
+
+class _Program:
+    """The operations of a compiled tape, planned for replay on a batch of points.
+
+    Built on the first replay.  Plan: every op node's operands (node or
+    constant, by position); sums of sums (add/sub nodes each feeding only the
+    next) fused into chains evaluated by one cumulative sum; the rest levelled
+    and grouped by (level, op, which operands are traced) so that each group is
+    one call of the primitive's rule on arrays.
+    """
+
+    def __init__(self, tape):
+        self.tape = tape
+        problem = self._problem()
+        if problem:
+            raise ReplayError(problem)
+        self.input_positions = np.array(list(tape.inputs.values()), dtype=np.int64)
+        self._read_operands()
+        self._plan_guards()
+        if tape.backend == "numpy":  # numba evaluates node by node and needs no levels
+            self._plan_chains()
+            self._plan_levels()
+
+    def _problem(self):
+        tape = self.tape
+        if tape.n_nodes == 0 or not (tape.codes > 0).any():
+            return (
+                f"{tape.name} has no operations to replay: a graph without 'op' attributes compiles to "
+                "values and partials only (tape.solve works on it)"
+            )
+        unknown = np.flatnonzero(tape.codes < 0)
+        if unknown.size:
+            return f"node {tape.label(int(unknown[0]))} has no known op, so the program cannot be replayed"
+        if any(p < 0 for p in list(tape.inputs.values()) + tape.outputs):
+            return "an input or output of the trace is no longer in its graph"
+        return None
+
+    def _read_operands(self):
+        tape, n = self.tape, self.tape.n_nodes
+        arity = _ARITY[tape.codes]
+        if ((tape.arg < 0) | (tape.arg >= arity[tape.dst])).any():
+            bad = int(tape.dst[(tape.arg < 0) | (tape.arg >= arity[tape.dst])][0])
+            raise ReplayError(f"node {tape.label(bad)}: an edge into it has no valid operand position 'arg'")
+        self.node_of = np.full((2, n), -1, dtype=np.int64)
+        self.edge_of = np.full((2, n), -1, dtype=np.int64)
+        self.const_of = np.zeros((2, n))
+        filled = np.zeros((2, n), dtype=np.int64)
+        np.add.at(filled, (tape.arg, tape.dst), 1)
+        self.node_of[tape.arg, tape.dst] = tape.src
+        self.edge_of[tape.arg, tape.dst] = np.arange(tape.n_edges)
+        for position, pairs in tape._consts.items():
+            for j, constant in pairs:
+                self.const_of[j, position] = constant
+                filled[j, position] += 1
+        wrong = np.flatnonzero((filled != (np.arange(2)[:, None] < arity)).any(axis=0))
+        if wrong.size:
+            raise ReplayError(f"node {tape.label(int(wrong[0]))}: its operands do not match its op's arity")
+        self.operands_numba = (tape.codes, self.node_of, self.const_of, self.edge_of)
+
+    def _plan_chains(self):
+        """Link each add/sub node to an add/sub operand that feeds nothing else (its partial sum)."""
+        tape, n = self.tape, self.tape.n_nodes
+        codes, first, second = tape.codes, self.node_of[0], self.node_of[1]
+        addsub = (codes == _ADD) | (codes == _SUB)
+        single = np.bincount(tape.src, minlength=n) == 1
+        extends_first = addsub & (first >= 0) & addsub[first] & single[first]
+        extends_second = (codes == _ADD) & (second >= 0) & addsub[second] & single[second] & ~extends_first
+        link = np.where(extends_first, first, np.where(extends_second, second, -1))
+        head, depth = _chain_heads(link)
+        members = np.flatnonzero((link >= 0) | np.isin(np.arange(n), link[link >= 0]))
+        members = members[np.lexsort((depth[members], head[members]))]
+        self.chain_nodes, self.chain_head = members, head
+        self.chain_link_second = extends_second
+
+    def _plan_levels(self):
+        tape, n = self.tape, self.tape.n_nodes
+        unit = self.chain_head
+        tail, headn = unit[tape.src], unit[tape.dst]
+        keep = tail != headn
+        self.level = levels(n, tail[keep], headn[keep], np.flatnonzero(unit == np.arange(n)))
+        self.level = self.level[unit]
+        self.depth = int(self.level.max()) + 1
+        self._plan_groups()
+        self._plan_chain_buckets()
+
+    def _plan_groups(self):
+        """(op, traced-operand pattern, nodes) per level, and the same across all levels for partials."""
+        tape = self.tape
+        in_chain = np.zeros(tape.n_nodes, dtype=bool)
+        in_chain[self.chain_nodes] = True
+        ops = np.flatnonzero((tape.codes > 0) & ~in_chain)
+        pattern = (self.node_of[0] >= 0) + 2 * (self.node_of[1] >= 0)
+        self.groups = [[] for _ in range(self.depth)]
+        for (level, code, traced), nodes in _split(ops, self.level[ops], tape.codes[ops], pattern[ops]):
+            self.groups[level].append(_Group(self, code, traced, nodes))
+        op_nodes = np.flatnonzero(tape.codes > 0)
+        self.partial_groups = [
+            _Group(self, code, traced, nodes)
+            for (code, traced), nodes in _split(op_nodes, tape.codes[op_nodes], pattern[op_nodes])
+        ]
+
+    def _plan_chain_buckets(self):
+        """Chains laid out as rows of cumulative-sum terms, bucketed by (level, power-of-two length)."""
+        self.chains = [[] for _ in range(self.depth)]
+        members = self.chain_nodes
+        if not members.size:
+            return
+        heads = self.chain_head[members]
+        starts = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
+        lengths = np.diff(np.r_[starts, members.size])
+        term_node, term_const, term_sign = self._chain_terms(members, starts)
+        width = 1 << np.ceil(np.log2(lengths + 1)).astype(np.int64)
+        chain_level = self.level[members[starts]]
+        for (level, w), rows in _split(np.arange(starts.size), chain_level, width):
+            self.chains[level].append(_bucket(rows, starts, lengths, int(w), members, term_node, term_const, term_sign))
+
+    def _chain_terms(self, members, starts):
+        """Each chain's terms: the head's two operands, then each member's other operand, with signs."""
+        codes = self.tape.codes
+        head = np.zeros(members.size, dtype=bool)
+        head[starts] = True
+        via_second = self.chain_link_second[members]
+        other = np.where(via_second, 0, 1)  # the operand that is not the chain
+        sign = np.where((codes[members] == _SUB) & ~via_second, -1.0, 1.0)
+        node = self.node_of[other, members]
+        const = self.const_of[other, members]
+        total = members.size + starts.size
+        slot = np.arange(members.size) + np.searchsorted(starts, np.arange(members.size), side="right")
+        term_node, term_const, term_sign = np.full(total, -1), np.zeros(total), np.ones(total)
+        term_node[slot], term_const[slot], term_sign[slot] = node, const, sign
+        first = slot[starts] - 1  # the head's first operand goes just before its second
+        term_node[first], term_const[first] = self.node_of[0, members[starts]], self.const_of[0, members[starts]]
+        return term_node, term_const, term_sign
+
+    def _plan_guards(self):
+        tape = self.tape
+        guards = tape._guards
+        self.guard_left = np.array([tape._position_of_node(g.left) for g in guards], dtype=np.int64)
+        self.guard_right = np.array(
+            [tape._position_of_node(g.right) if g.right is not None else -1 for g in guards], dtype=np.int64
+        )
+        self.guard_const = np.array([g.constant if g.right is None else 0.0 for g in guards], dtype=np.float64)
+        self.guard_outcome = np.array([g.outcome for g in guards], dtype=bool)
+        self.guard_ops = [g.op for g in guards]
+        lost = [g for g, left, right in zip(guards, self.guard_left, self.guard_right)
+                if left < 0 or (g.right is not None and right < 0)]  # fmt: skip
+        if lost:
+            raise ReplayError(f"the guard {lost[0].op!r} refers to a node no longer in the graph")
+        self.guard_time = np.append(np.maximum(self.guard_left, self.guard_right), tape.n_nodes)
+
+    # --- running ---
+
+    def run(self, points, output):
+        """(outputs, gradients or None, flipped or None) for the columns of ``points``, chunk by chunk."""
+        tape, batch = self.tape, points.shape[1]
+        chunk = max(1, min(batch, _BUDGET // max(tape.n_nodes + tape.n_edges, 1)))
+        outputs = np.empty((len(tape.outputs), batch))
+        grads = None if output is None else np.empty((len(tape.inputs), batch))
+        flipped = _Flipped(batch)
+        for lo in range(0, batch, chunk):
+            self._run_chunk(points[:, lo : lo + chunk], lo, output, outputs, grads, flipped)
+        return outputs, grads, flipped if (flipped.index >= 0).any() else None
+
+    def _run_chunk(self, points, offset, output, outputs, grads, flipped):
+        """Compute everything, then check: guards first, then domain errors in the columns that keep their branch."""
+        values, partials, adjoint, finite = self.compute(points, output)
+        first_guard = self.check_guards(values)
+        if not finite:
+            self._raise_domain(values, _first_nonfinite(values), first_guard, offset, points.shape[1])
+        columns = slice(offset, offset + points.shape[1])
+        flipped.index[columns] = first_guard
+        outputs[:, columns] = values[self.tape.outputs]
+        if output is not None:
+            if not finite:
+                self._check_partials(values, partials, first_guard < 0, offset)
+            grads[:, columns] = adjoint[self.input_positions]
+
+    def compute(self, points, output=None):
+        """Values (n, B); with an ``output`` also partials (E, B) and adjoints (n, B) of the backward sweep;
+        and whether all values and partials are finite (False: not known to be).
+
+        numba does it all in one compiled call; numpy level by level, then the
+        partials by op, then the planned sweep.
+        """
+        tape = self.tape
+        if tape.backend == "numba":
+            plan = None if output is None else tape._plan_from([output], False)
+            return replay_numba(self.operands_numba, self.input_positions, points, plan, output)
+        values = self.forward_values(points)
+        if output is None:
+            return values, None, None, False
+        partials = self.partials(values)
+        adjoint = tape._run([output], False, partials, ARRAY_SEMIRINGS["real"], points.shape[1])
+        return values, partials, adjoint, False
+
+    def forward_values(self, points):
+        """Every node's value, shape (n, B): level by level, each group one rule call, chains one cumsum."""
+        tape = self.tape
+        values = np.empty((tape.n_nodes, points.shape[1]))
+        values[self.input_positions] = points
+        with np.errstate(all="ignore"):
+            for level in range(self.depth):
+                for group in self.groups[level]:
+                    values[group.nodes] = _call(group.primitive.value, group.operands(values))
+                for bucket in self.chains[level]:
+                    bucket.fill(values)
+        return values
+
+    def partials(self, values):
+        """Every edge's local partial, shape (E, B), by one rule call per (op, operand, pattern)."""
+        tape = self.tape
+        partials = np.empty((tape.n_edges, values.shape[1]))
+        with np.errstate(all="ignore"):
+            for group in self.partial_groups:
+                operands = group.operands(values)
+                result = values[group.nodes]
+                for rule, edges in group.partial_edges:
+                    partials[edges] = _call(rule, operands, (result,))
+        return partials
+
+    def _check_partials(self, values, partials, keep, offset):
+        """A DomainError for the first partial that is not finite, in a column that keeps its branches."""
+        if np.isfinite(partials).all():
+            return
+        bad = ~np.isfinite(partials) & keep
+        if bad.any():
+            edge, column = np.argwhere(bad)[0]
+            self._raise_partial(values, int(edge), int(column), offset, partials[edge, column])
+
+    def check_guards(self, values):
+        """For each column, the index of the first guard whose outcome changes (-1: none)."""
+        first = np.full(values.shape[1], -1, dtype=np.int64)
+        if not self.guard_ops:
+            return first
+        left = values[self.guard_left]
+        has_right = self.guard_right[:, None] >= 0
+        right = np.where(has_right, values[np.maximum(self.guard_right, 0)], self.guard_const[:, None])
+        outcome = np.empty_like(left, dtype=bool)
+        for symbol, compare in _COMPARE.items():
+            rows = [i for i, op in enumerate(self.guard_ops) if op == symbol]
+            if rows:
+                outcome[rows] = compare(left[rows], right[rows])
+        changed = outcome != self.guard_outcome[:, None]
+        any_changed = changed.any(axis=0)
+        first[any_changed] = np.argmax(changed[:, any_changed], axis=0)
+        return first
+
+    # --- errors ---
+
+    def _raise_domain(self, values, bad_node, first_guard, offset, batch):
+        """A DomainError for the first column whose first failing op precedes any changed guard."""
+        guard_time = self.guard_time[first_guard]  # first_guard -1 (none) reads the appended n
+        failing = np.flatnonzero(bad_node < guard_time)
+        if failing.size:
+            column = int(failing[0])
+            node = int(bad_node[column])
+            reason = f"the result is {values[node, column]}"
+            raise DomainError(self._describe(values, node, column, offset, batch, reason))
+
+    def _raise_partial(self, values, edge, column, offset, partial):
+        tape = self.tape
+        node, j = int(tape.dst[edge]), int(tape.arg[edge])
+        reason = f"the derivative in operand {j} does not exist there ({partial})"
+        raise DomainError(self._describe(values, node, column, offset, values.shape[1], reason))
+
+    def _describe(self, values, node, column, offset, batch, reason):
+        tape = self.tape
+        shown = []
+        for j in range(_ARITY[tape.codes[node]]):
+            operand = self.node_of[j, node]
+            if operand >= 0:
+                shown.append(f"{tape.label(int(operand))} = {float(values[operand, column])!r}")
+            else:
+                shown.append(repr(float(self.const_of[j, node])))
+        plural = "s" if len(shown) > 1 else ""
+        where = f" (replaying batch element {offset + column})" if batch > 1 or offset else " (replaying)"
+        op, label = OPS[tape.codes[node]], tape.label(node)
+        return f"{op} at node {label} with operand{plural} {', '.join(shown)}: {reason}{where}"
+
+    def branch_message(self, points, flipped):
+        tape = self.tape
+        column = int(np.flatnonzero(flipped.index >= 0)[0])
+        guard = tape._guards[int(flipped.index[column])]
+        values = self.compute(points[:, column : column + 1])[0]
+        left = values[self.guard_left[flipped.index[column]], 0]
+        at = ", ".join(f"{name} = {float(points[row, column])!r}" for row, name in enumerate(tape.inputs))
+        count = int((flipped.index >= 0).sum())
+        return (
+            f"the program takes another branch at batch element {column} ({at}): the guard "
+            f"{guard.describe(_Labels(tape))} was {guard.outcome} when traced and is {not guard.outcome} now "
+            f"(its left side is {float(left)!r}); {count} of {points.shape[1]} points are affected. "
+            "Pass retrace=<the traced function> to trace those points again"
+        )
+
+
+class _Group:
+    """Nodes of one op whose operands are traced at the same positions: one rule call evaluates them all.
+
+    ``recipe[j]`` is operand j: an array of node positions (traced), or the
+    constant (a float when all nodes share it, else a column of them).
+    """
+
+    def __init__(self, program, code, traced, nodes):
+        self.primitive, self.nodes = PRIMITIVES[OPS[code]], nodes
+        self.recipe = []
+        for j in range(self.primitive.arity):
+            if traced >> j & 1:
+                self.recipe.append(program.node_of[j, nodes])
+            else:
+                constants = program.const_of[j, nodes]
+                self.recipe.append(float(constants[0]) if (constants == constants[0]).all() else constants[:, None])
+        self.partial_edges = [
+            (rule, program.edge_of[j, nodes]) for j, rule in enumerate(self.primitive.partials) if traced >> j & 1
+        ]
+        self._traced = [traced >> j & 1 for j in range(self.primitive.arity)]
+
+    def operands(self, values):
+        return [values[r] if t else r for r, t in zip(self.recipe, self._traced)]
+
+
+class _Labels:
+    """What Guard.describe needs from a tape: node id -> label."""
+
+    def __init__(self, tape):
+        self._tape = tape
+
+    def label(self, node):
+        return self._tape.label(self._tape._position_of_node(node))
+
+
+class _Flipped:
+    """Per batch column, the index of the first guard that changed (-1 when none)."""
+
+    def __init__(self, batch):
+        self.index = np.full(batch, -1, dtype=np.int64)
+
+
+class _ChainBucket:
+    """Chains of one level and similar length as a (chains, width) table of term indices."""
+
+    def __init__(self, term_node, term_const, term_sign, members):
+        self.term_node, self.term_const, self.term_sign = term_node, term_const, term_sign
+        self.valid = members >= 0
+        self.members = members[self.valid]
+
+    def fill(self, values):
+        terms = values[np.maximum(self.term_node, 0)]
+        terms = np.where((self.term_node >= 0)[..., None], terms, self.term_const[..., None])
+        sums = np.cumsum(self.term_sign[..., None] * terms, axis=1)
+        values[self.members] = sums[:, 1:][self.valid]
+
+
+def _bucket(rows, starts, lengths, width, members, term_node, term_const, term_sign):
+    """The table of one bucket: term slots per chain, padded with the constant 0."""
+    term_start = starts[rows] + rows  # chain r's terms start after r earlier chains' extra term
+    columns = np.arange(width)
+    used = columns[None, :] < (lengths[rows] + 1)[:, None]
+    slots = np.where(used, term_start[:, None] + columns[None, :], 0)
+    node = np.where(used, term_node[slots], -1)
+    const = np.where(used, term_const[slots], 0.0)
+    sign = np.where(used, term_sign[slots], 1.0)
+    member_slots = np.where(used[:, 1:], starts[rows][:, None] + columns[None, :-1], 0)
+    member = np.where(used[:, 1:], members[member_slots], -1)
+    return _ChainBucket(node, const, sign, member)
+
+
+def _chain_heads(link):
+    """For each node, the first node of its chain (itself if not linked), and its distance from it."""
+    head = np.arange(link.size)
+    linked = np.flatnonzero(link >= 0)
+    head[linked] = link[linked]
+    depth = (link >= 0).astype(np.int64)
+    while linked.size:
+        above = head[linked]
+        depth[linked] += depth[above]
+        head[linked] = head[above]
+        linked = linked[head[head[linked]] != head[linked]]
+    return head, depth
+
+
+def _split(items, *keys):
+    """Group ``items`` by equal key tuples: yields (key tuple, items) in sorted key order."""
+    if not items.size:
+        return
+    order = np.lexsort(keys[::-1])
+    items = items[order]
+    keys = [np.asarray(k)[order] for k in keys]
+    change = np.zeros(items.size, dtype=bool)
+    change[0] = True
+    for k in keys:
+        change[1:] |= k[1:] != k[:-1]
+    starts = np.flatnonzero(change)
+    for a, b in zip(starts, np.r_[starts[1:], items.size]):
+        yield tuple(int(k[a]) for k in keys), items[a:b]
+
+
+def _call(rule, operands, extra=()):
+    """A rule on arrays (the caller's assignment broadcasts it); point by point if it branches on values."""
+    try:
+        return rule(ARRAY, *operands, *extra)
+    except (ValueError, TypeError):  # `if b != 0` on an array (pow's rule): evaluate point by point
+        arrays = np.broadcast_arrays(*[np.asarray(o, dtype=np.float64) for o in (*operands, *extra)])
+        pointwise = np.frompyfunc(lambda *xs: _scalar_rule(rule, xs), len(arrays), 1)
+        return pointwise(*arrays).astype(np.float64)
+
+
+def _scalar_rule(rule, operands):
+    try:
+        return float(rule(ARRAY, *(np.float64(x) for x in operands)))
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return math.nan
+
+
+def _first_nonfinite(values):
+    """Per column, the position of the first node whose value is not finite (n when none)."""
+    if np.isfinite(values).all():
+        return np.full(values.shape[1], values.shape[0])
+    bad = ~np.isfinite(values)
+    return np.where(bad.any(axis=0), np.argmax(bad, axis=0), values.shape[0])
+
