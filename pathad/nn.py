@@ -276,7 +276,8 @@ class SoftmaxCrossEntropy:
 
     def __call__(self, z, v):
         _check_pair(z, v, "SoftmaxCrossEntropy")
-        shift = max(float(zj) for zj in z)
+        # any shift gives the same cost, so it is read with .value (no guard): a replay may reuse it
+        shift = max(float(getattr(zj, "value", zj)) for zj in z)
         exps = [exp(zj - shift) for zj in z]
         log_total = log(sum(exps[1:], exps[0])) + shift
         terms = [vj * (log_total - zj) for zj, vj in zip(z, v)]

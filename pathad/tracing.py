@@ -101,8 +101,12 @@ class Traced(PrimitiveArithmetic):
 
     Behaves like the float ``value`` in arithmetic, comparisons (recorded as
     guards, so ``if``/``while`` work and the trace keeps the branch it took),
-    ``float()``, ``int()``, the functions of :mod:`pathad` and numpy ufuncs.
-    Traced values are not hashable, since ``==`` compares values.
+    the functions of :mod:`pathad` and numpy ufuncs.  ``float()`` and ``int()``
+    give a constant the rest of the program may depend on, so they record an
+    equality guard (a replay elsewhere then says so); ``.value`` reads the
+    number without a guard, for constants that cannot change the result (a
+    log-sum-exp shift).  Traced values are not hashable, since ``==`` compares
+    values.
 
     Examples
     --------
@@ -167,11 +171,13 @@ class Traced(PrimitiveArithmetic):
     def __bool__(self):
         return self._compare("!=", 0, self.value != 0)
 
+    # float() and int() turn the value into a constant the rest of the program may depend on:
+    # recorded as an equality guard, so a replay at another point cannot silently reuse it
     def __float__(self):
-        return float(self.value)
+        return float(self._compare("==", self.value, True) and self.value)
 
     def __int__(self):
-        return int(self.value)
+        return int(self._compare("==", self.value, True) and self.value)
 
 
 def _value(operand):

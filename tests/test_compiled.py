@@ -437,3 +437,11 @@ def test_array_math_evaluates_the_same_rules_as_float_math(name):
         for rule in primitive.partials:
             got = compiled._call(rule, [o[i : i + 1] for o in operands], (values[i : i + 1],))
             assert math.isclose(float(np.ravel(got)[0]), rule(FLOAT, *point, result), rel_tol=1e-14)
+
+
+def test_a_value_baked_in_by_float_is_a_guard_for_replay():
+    tr = pathad.trace(lambda x: x * float(x), 3.0)  # d/dx is 3 here, but 2x as a function
+    tape = compile(tr)
+    assert tape.gradient(x=3.0)["x"] == 3.0
+    with pytest.raises(BranchError, match="x == 3.0"):
+        tape.gradient(x=4.0)
