@@ -28,3 +28,11 @@ def test_python_example_runs_and_gives_the_values_in_its_comments():
             assert repr(eval(code, namespace)) == expected.group(1), code
             checked += 1
     assert checked == 3
+
+
+def test_every_python_block_runs_in_order(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the blocks write h.png, h.json, ...
+    namespace = {}
+    for block in re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S):
+        exec(compile(block, "README.md", "exec"), namespace)
+    assert (tmp_path / "h.json").exists() and (tmp_path / "h.png").exists()
