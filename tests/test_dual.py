@@ -1,12 +1,12 @@
 """pathad.dual: dual numbers against the seeds' numbers, the complex step and the traced graph."""
 
-import cmath
 import math
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracles import COMPLEX_UNARY
 
 import pathad
 from pathad import dual
@@ -36,24 +36,14 @@ class TestSqrtOfThreeSin:
         assert np.sqrt(3 * np.sin(Dual.variable(2.0))) == dual.sqrt(3 * dual.sin(Dual.variable(2.0)))
 
 
-COMPLEX = {
-    "exp": cmath.exp,
-    "log": cmath.log,
-    "sqrt": cmath.sqrt,
-    "sin": cmath.sin,
-    "cos": cmath.cos,
-    "tan": cmath.tan,
-    "tanh": cmath.tanh,
-    "sigmoid": lambda z: 1 / (1 + cmath.exp(-z)),
-}
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.floats(0.1, 3.0), st.sampled_from(sorted(COMPLEX)))
+@given(st.floats(0.1, 3.0), st.sampled_from(sorted(COMPLEX_UNARY)))
 def test_each_unary_rule_against_the_complex_step(x, name):
     result = getattr(dual, name)(Dual(x, 1.0))
     assert result.value == PRIMITIVES[name].value(pathad.primitives.FLOAT, x)
-    assert math.isclose(result.derivative, COMPLEX[name](complex(x, 1e-30)).imag / 1e-30, rel_tol=1e-12)
+    assert math.isclose(result.derivative, COMPLEX_UNARY[name](complex(x, 1e-30)).imag / 1e-30, rel_tol=1e-12)
 
 
 @settings(max_examples=50, deadline=None)
