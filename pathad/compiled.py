@@ -49,7 +49,7 @@ from ._kernels import ARRAY_SEMIRINGS, Schedule, index_dtype, levels, numba_avai
 from .errors import BranchError, DomainError, MissingDependencyError, MissingWeightError, ReplayError, UnknownNodeError
 from .primitives import ARRAY, PRIMITIVES
 from .semirings import SEMIRINGS, EdgePath, Scored, as_semiring
-from .solver import DIRECTIONS
+from .solver import is_forward
 from .tracing import Trace, trace
 
 __all__ = ["compile", "CompiledTape", "Sweep", "Gradient", "OPS"]
@@ -427,7 +427,7 @@ class CompiledTape:
         (2, 10.0)
         """
         name = _numeric_semiring(semiring)
-        forward = _forward(direction)
+        forward = is_forward(direction)
         seeds = self._positions(start, "start")
         allowed = None
         if targets is not None:
@@ -716,13 +716,6 @@ def _numeric_semiring(semiring):
         f"a compiled sweep handles the numeric semirings ({', '.join(n for n in SEMIRINGS if n != 'symbolic')}), "
         f"not {s.name!r}; use pathad.solve for it"
     )
-
-
-def _forward(direction):
-    try:
-        return DIRECTIONS[direction]
-    except (KeyError, TypeError):
-        raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}") from None
 
 
 def _semiring_weights(name, signed):

@@ -35,7 +35,7 @@ import networkx as nx
 from .semirings import REAL, as_semiring, edge_weight
 from .tracing import Trace, resolve_node
 
-__all__ = ["solve", "DIRECTIONS"]
+__all__ = ["solve", "is_forward", "DIRECTIONS"]
 
 #: Accepted spellings of the sweep direction.
 DIRECTIONS = {"forward": True, "backward": False, "reverse": False}
@@ -90,7 +90,7 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=
     """
     semiring = as_semiring(semiring)
     weight = semiring.weight if weight is None else weight
-    forward = _forward(direction)
+    forward = is_forward(direction)
     graph, seeds = _nodes(G, start, "start")
     allowed = None
     if targets is not None:
@@ -174,7 +174,12 @@ def _extend(semiring, forward):
     return extend_backward
 
 
-def _forward(direction):
+def is_forward(direction):
+    """True for "forward", False for "backward" (or "reverse"); a clear ValueError otherwise.
+
+    >>> is_forward("reverse")
+    False
+    """
     try:
         return DIRECTIONS[direction]
     except (KeyError, TypeError):
