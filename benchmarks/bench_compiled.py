@@ -167,9 +167,10 @@ def compiled_times(tr, x0, points, backend, repeat, big):
     tape.solve(out, direction="backward")  # builds the plan (and JIT-compiles numba's loops on first use)
     plan_ms = (time.perf_counter() - start) * 1e3
     sweep = median_time(lambda: tape.solve(out, direction="backward"), repeat)
-    tape.gradient(*x0)  # builds the replay plan
-    replay = median_time(lambda: tape.gradient(*x0), repeat)
-    batched = median_time(lambda: tape.gradient(*points), 1 if big else min(repeat, 3)) / points.shape[1]
+    x0 = np.asarray(x0, dtype=np.float64)
+    tape.gradient(at=x0)  # builds the replay plan
+    replay = median_time(lambda: tape.gradient(at=x0), repeat)
+    batched = median_time(lambda: tape.gradient(at=points), 1 if big else min(repeat, 3)) / points.shape[1]
     return {
         "edges": tape.n_edges, "levels": tape._plan(False).depth, "sweep": sweep, "replay": replay,
         "batched": batched, "compile_ms": compile_ms, "plan_ms": plan_ms,

@@ -409,10 +409,10 @@ class Replay:
 
     def __call__(self, theta, X, V):
         """Mean Cost and mean gradient over the rows of ``X`` and ``V``, as :class:`Retrace` gives them."""
-        inputs = [*theta.tolist(), *np.hstack([X, V]).T]  # positionally: the weights, then x1.., v1..
-        grads = self.tape.gradient(*inputs)
-        loss = float(np.mean(self.tape.evaluate(*inputs)))
-        per_sample = np.array(list(grads.values())[: len(theta)]).reshape(len(theta), -1)
+        # one column per sample, rows in input order: the weights, then x1.., v1..
+        points = np.vstack([np.repeat(np.asarray(theta, dtype=float)[:, None], len(X), axis=1), X.T, V.T])
+        per_sample = self.tape.gradient(at=points).array[: len(theta)]
+        loss = float(np.mean(self.tape.evaluate(at=points)))
         return loss, per_sample.mean(axis=1)
 
     def __repr__(self):

@@ -445,3 +445,17 @@ def test_a_value_baked_in_by_float_is_a_guard_for_replay():
     assert tape.gradient(x=3.0)["x"] == 3.0
     with pytest.raises(BranchError, match="x == 3.0"):
         tape.gradient(x=4.0)
+
+
+def test_all_inputs_as_one_array():
+    tr = pathad.trace(lambda x, y: (x + 4 * y) * ((x + y) * y), x=3.0, y=5.0)
+    tape = compile(tr)
+    assert tape.gradient(at=[1.0, 2.0]) == {"x": 2 * 1 * 2 + 5 * 4, "y": 1 + 10 * 2 + 12 * 4}  # 2xy+5y², x²+10xy+12y²
+    batch = np.array([[1.0, 3.0], [2.0, 5.0]])
+    g = tape.gradient(at=batch)
+    assert g["x"].tolist() == [24.0, 155.0] and g["y"].tolist() == [69.0, 459.0]
+    assert tape.evaluate(at=batch).tolist() == [54.0, 920.0]
+    with pytest.raises(ValueError, match=r"at= needs shape \(2,\) or \(2, B\)"):
+        tape.gradient(at=[1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="either as at= or as arguments"):
+        tape.gradient(1.0, at=[1.0, 2.0])
