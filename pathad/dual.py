@@ -34,7 +34,7 @@ import numbers
 from .errors import DomainError
 from .functions import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh  # they take Dual numbers too
 from .operators import PrimitiveArithmetic
-from .primitives import FLOAT
+from .primitives import DOMAIN_ERRORS, FLOAT
 
 __all__ = [
     "Dual",
@@ -50,9 +50,6 @@ __all__ = [
     "sigmoid",
     "relu",
 ]
-
-_DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
-
 
 class Dual(PrimitiveArithmetic):
     """A dual number ``value + derivative·ε``.
@@ -175,7 +172,7 @@ def _checked(primitive, operands, where, rule, values, *result):
     """rule(FLOAT, *values, *result) as a finite float, or a DomainError naming the operation."""
     try:
         number = rule(FLOAT, *values, *result)
-    except _DOMAIN_ERRORS as exc:
+    except DOMAIN_ERRORS as exc:
         raise _domain_error(primitive, operands, f"no real value{where} ({exc})") from None
     if not math.isfinite(number):
         raise _domain_error(primitive, operands, f"the result{where} is {number}")

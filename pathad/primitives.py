@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Primitive", "PRIMITIVES", "FLOAT", "FloatMath", "ARRAY", "ArrayMath", "UNARY", "BINARY"]
+__all__ = ["DOMAIN_ERRORS", "Primitive", "PRIMITIVES", "FLOAT", "FloatMath", "ARRAY", "ArrayMath", "UNARY", "BINARY"]
 
 
 class FloatMath:
@@ -78,6 +78,9 @@ class FloatMath:
 
 
 FLOAT = FloatMath()
+
+#: What FloatMath's rules raise outside their domain; callers turn these into pathad.DomainError.
+DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
 
 class ArrayMath:

@@ -32,12 +32,9 @@ import networkx as nx
 
 from .errors import DomainError, MixedTraceError, NoDependenceError, UnknownNodeError
 from .operators import PrimitiveArithmetic
-from .primitives import FLOAT
+from .primitives import DOMAIN_ERRORS, FLOAT
 
 __all__ = ["Traced", "Guard", "Tape", "Trace", "trace", "apply", "resolve_node", "gc_paused"]
-
-_DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
-
 
 class Tape:
     """The flat record of one trace: nodes and edges in creation order.
@@ -244,7 +241,7 @@ def _record(tape, primitive, operands, values):
 def _evaluate(primitive, values, tape, operands):
     try:
         result = primitive.value(FLOAT, *values)
-    except _DOMAIN_ERRORS as exc:
+    except DOMAIN_ERRORS as exc:
         raise _domain_error(primitive, tape, operands, f"no real value ({exc})") from None
     if not math.isfinite(result):
         raise _domain_error(primitive, tape, operands, f"the result is {result}")
@@ -254,7 +251,7 @@ def _evaluate(primitive, values, tape, operands):
 def _local_partial(primitive, position, values, result, tape, operands):
     try:
         partial = primitive.partials[position](FLOAT, *values, result)
-    except _DOMAIN_ERRORS as exc:
+    except DOMAIN_ERRORS as exc:
         partial = exc
     if isinstance(partial, Exception) or not math.isfinite(partial):
         reason = f"the derivative in operand {position} does not exist there ({partial})"
