@@ -25,8 +25,9 @@ A semiring needs ⊕ as a numpy ufunc with ``reduceat`` and ⊗ elementwise;
 values are arrays of shape (nodes, batch).  The same plan can instead be run by
 a loop compiled with numba (:func:`sweep_numba`, when numba is installed): no
 per-call overhead, and trees filled parent by parent instead of by pointer
-jumping.  :func:`replay_numba` evaluates a recorded program node by node with
-the primitive table's own rules compiled by numba.  This module knows nothing
+jumping.  :func:`run_program` replays a recorded program (a :class:`Program`:
+op nodes with the primitive table's own rules compiled by numba, and sums of
+products fused into one loop each) and its backward pass.  This module knows nothing
 about networkx or tracing; see :mod:`pathad.compiled` for the public side.
 
 Examples
@@ -52,7 +53,9 @@ __all__ = [
     "Schedule",
     "sweep",
     "sweep_numba",
-    "replay_numba",
+    "Program",
+    "run_program",
+    "SUM",
     "numba_available",
     "NUMBA_CODES",
     "levels",
@@ -350,8 +353,8 @@ def _gather_roots(plan, level, values, root_weights, semiring, seeded):
 # same path products, associated differently, so the two agree exactly where the
 # arithmetic is exact (boolean, counting, dyadic weights) and to rounding
 # otherwise.  The loop saves numpy's per-call overhead and the log(depth) factor
-# of pointer jumping, which dominate on deep or small graphs.  ``replay_numba`` evaluates the program
-# node by node with the primitive table's own rules compiled by numba against a
+# of pointer jumping, which dominate on deep or small graphs.  ``run_program`` evaluates the program
+# unit by unit with the primitive table's own rules compiled by numba against a
 # scalar math namespace; numba calls the C math library as tracing does, while
 # numpy's vectorized exp, log, tanh, tan and pow may round the last bit
 # differently, so the two replays agree to within an ulp or so per such operation.
@@ -394,27 +397,79 @@ def _plan_arrays(plan):
             plan.root_readers, plan.root_edges, plan.root_starts, plan.root_offsets)  # fmt: skip
 
 
-def replay_numba(operands, inputs, points, plan=None, seed=-1):
-    """(values, partials, adjoints or None, all finite?): every op node evaluated in position order with its
-    partials, then, given a backward ``plan`` and the ``seed`` output, the backward sweep, in one compiled call.
+#: The unit kind of a fused sum in a :class:`Program`'s ``units`` (other units hold their op code).
+SUM = -1
 
-    ``operands`` is (codes, node_of, const_of, edge_of): per node its op code
-    and, per operand position, the operand's node (-1: a constant), the
-    constant and the edge.
+
+@dataclass(frozen=True)
+class Program:
+    """A recorded program laid out for :func:`run_program`: value slots, units in order, fused sums.
+
+    Every value lives in a *slot* (a row of the values array): the inputs
+    first, in the trace's input order, then the nodes whose values are kept,
+    then the distinct constants.  A *unit* is one step of the program:
+
+    * an op node: ``(code, slot, slot of operand 0, slot of operand 1, partial
+      row of edge 0, partial row of edge 1, 0, 0)``; the op's rules from the
+      primitive table give its value and the partials, stored in their rows
+      (-1: no edge, the operand is a constant or there is no second operand);
+    * a fused sum, ``(SUM, slot, 0, 0, 0, 0, t0, t1)``: a chain of add/sub
+      nodes, each partial sum used only by the next, equal to Σ sign_t · a_t
+      (· b_t) over ``terms[t0:t1]``; a term is ``(slot a, slot b, fused)``,
+      where ``fused`` = 1 stands for a product a·b whose only use is the sum.
+      Only the last sum's value is kept; its partials (±1 and the other
+      factor) are never stored, the backward pass applies them directly.
+
+    ``terms`` and ``signs`` hold the terms; ``consts`` the constants' values
+    (their slots are the last ones).
     """
-    codes, node_of, const_of, edge_of = operands
-    kernels = _numba_kernels()
-    values = np.empty((points.shape[1], codes.size))  # one point's values contiguous; returned transposed
-    values[:, inputs] = points.T
-    partials = np.empty((points.shape[1], edge_of.max(initial=-1) + 1))
-    if plan is None:
-        finite = kernels.replay(codes, node_of, const_of, edge_of, values, partials)
-        return values.T, partials.T, None, finite
-    adjoint = np.empty_like(values)
-    seeded = np.zeros(codes.size, dtype=np.bool_)
-    seeded[seed] = True
-    finite = kernels.gradient(codes, node_of, const_of, edge_of, values, partials, seeded, *_plan_arrays(plan), adjoint)
-    return values.T, partials.T, adjoint.T, finite
+
+    units: np.ndarray
+    terms: np.ndarray
+    signs: np.ndarray
+    consts: np.ndarray
+    n_slots: int
+    n_partials: int
+
+
+def run_program(program, points, back=None, seed=-1, active=None):
+    """(values, partials, adjoint or None, all finite?) of ``program`` at ``points`` (inputs × batch), one compiled call.
+
+    ``points`` may also carry ``fixed`` (k,) and ``rest`` (inputs − k, batch)
+    (see :class:`pathad.compiled.CompiledTape`): the first k inputs the same at every point.
+
+    Values and adjoints are arrays (slots, batch) and partials (rows, batch),
+    a batch point's numbers contiguous per slot, so that every unit runs one
+    tight loop over the batch.  Given ``back`` (the indices of the units on
+    the way to the ``seed`` slot, last first) and ``active`` (a bool per slot:
+    whose adjoint is wanted) the backward pass follows: each unit adds its
+    adjoint times its partials into its active operands' adjoints.  Only the
+    partials it needs are computed; "finite" covers them and every value.
+
+    Examples
+    --------
+    >>> p = Program(np.array([[SUM, 2, 0, 0, 0, 0, 0, 2]]), np.array([[0, 1, 1], [1, 1, 0]]),
+    ...             np.array([1.0, -1.0]), np.zeros(0), 3, 0)   # slot 2 = x·y − y
+    >>> active = np.array([True, True, True])
+    >>> values, _, adjoint, finite = run_program(p, np.array([[3.0], [5.0]]), np.array([0]), 2, active)
+    >>> values[2, 0], adjoint[:2, 0].tolist(), finite
+    (np.float64(10.0), [5.0, 2.0], True)
+    """
+    fixed, points = (points.fixed, points.rest) if hasattr(points, "fixed") else (_NO_VALUES, points)
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    batch = points.shape[1]
+    values = np.empty((program.n_slots, batch))
+    partials = np.empty((program.n_partials, batch))
+    if seed < 0:
+        back, active = _NO_UNITS, np.zeros(program.n_slots, dtype=np.bool_)
+    adjoint = np.empty((program.n_slots if seed >= 0 else 0, batch))
+    finite = _numba_kernels().program(program.units, program.terms, program.signs, program.consts,
+                                      fixed, points, back, seed, active, values, partials, adjoint)  # fmt: skip
+    return values, partials, (adjoint if seed >= 0 else None), finite
+
+
+_NO_UNITS = np.zeros(0, dtype=np.int64)
+_NO_VALUES = np.zeros(0)
 
 
 _NUMBA = {}
@@ -443,14 +498,8 @@ def _build_numba_kernels(numba):
     binary = _dispatch(jit, [(codes[p.name], *map(jit, (p.value, *p.partials))) for p in BINARY], 2)
     unary = _dispatch(jit, [(codes[p.name], *map(jit, (p.value, *p.partials))) for p in UNARY], 1)
     arity = np.array([0] + [p.arity for p in PRIMITIVES.values()], dtype=np.int64)
-    replay, sweep = _replay_loop(jit, scalar_math, binary, unary, arity), _sweep_loop(jit)
-
-    def gradient(codes, node_of, const_of, edge_of, values, partials, seeded, *plan_and_adjoint):
-        finite = replay(codes, node_of, const_of, edge_of, values, partials)
-        sweep(0, 0.0, 1.0, seeded, partials, *plan_and_adjoint)
-        return finite
-
-    return SimpleNamespace(replay=replay, sweep=sweep, gradient=jit(gradient))
+    program = _program_loop(jit, scalar_math, binary, unary, arity)
+    return SimpleNamespace(program=program, sweep=_sweep_loop(jit))
 
 
 class _ScalarMath:
@@ -481,6 +530,8 @@ class _ScalarMath:
         return np.tanh(a)
 
     def pow(self, a, b):
+        if b == 1.0:  # exact either way (the C pow is within an ulp, so it returns a itself), and much cheaper
+            return a
         return a**b
 
     def sigmoid(self, a):
@@ -500,78 +551,149 @@ class _ScalarMath:
 
 
 def _dispatch(jit, rules, arity):
-    """``f(code, m, *operands) -> (value, partial_0, ...)`` choosing the rule by op code: a chain of jitted ifs."""
+    """``f(code, m, values, partials, v, a, b, e, f, need_e, need_f) -> finite?``: the rule chosen by op code
+    (a chain of jitted ifs), run over the batch: slot ``v`` from operand slots ``a`` (and ``b``), and the
+    partials the backward pass needs (``need_e``, ``need_f``) into rows ``e`` (and ``f``).
+    """
     if not rules:
-        return jit(_no_rule_binary if arity == 2 else _no_rule_unary)
+        return jit(_no_rule)
     (code, value, *partials), rest = rules[0], _dispatch(jit, rules[1:], arity)
     if arity == 2:
         first, second = partials
 
-        def binary(c, m, a, b):
-            if c == code:
-                r = float(value(m, a, b))
-                return r, float(first(m, a, b, r)), float(second(m, a, b, r))
-            return rest(c, m, a, b)
+        def binary(c, m, values, partials, v, a, b, e, f, need_e, need_f):
+            if c != code:
+                return rest(c, m, values, partials, v, a, b, e, f, need_e, need_f)
+            finite = True
+            for k in range(values.shape[1]):
+                x, y = values[a, k], values[b, k]
+                r = float(value(m, x, y))
+                values[v, k] = r
+                finite &= np.isfinite(r)
+                if need_e:
+                    p = float(first(m, x, y, r))
+                    partials[e, k] = p
+                    finite &= np.isfinite(p)
+                if need_f:
+                    q = float(second(m, x, y, r))
+                    partials[f, k] = q
+                    finite &= np.isfinite(q)
+            return finite
 
         return jit(binary)
     (only,) = partials
 
-    def unary(c, m, a):
-        if c == code:
-            r = float(value(m, a))
-            return r, float(only(m, a, r)), 0.0
-        return rest(c, m, a)
+    def unary(c, m, values, partials, v, a, b, e, f, need_e, need_f):
+        if c != code:
+            return rest(c, m, values, partials, v, a, b, e, f, need_e, need_f)
+        finite = True
+        for k in range(values.shape[1]):
+            x = values[a, k]
+            r = float(value(m, x))
+            values[v, k] = r
+            finite &= np.isfinite(r)
+            if need_e:
+                p = float(only(m, x, r))
+                partials[e, k] = p
+                finite &= np.isfinite(p)
+        return finite
 
     return jit(unary)
 
 
-def _no_rule_binary(c, m, a, b):
-    return np.nan, np.nan, np.nan
+def _no_rule(c, m, values, partials, v, a, b, e, f, need_e, need_f):
+    return False
 
 
-def _no_rule_unary(c, m, a):
-    return np.nan, np.nan, np.nan
-
-
-def _replay_loop(jit, scalar_math, binary, unary, arity):
+def _program_loop(jit, scalar_math, binary, unary, arity):
     @jit
-    def replay_one(codes, node_of, const_of, edge_of, value, partial):
-        """One point: every op node's ``value`` (n,) and its operands' ``partial`` (E,), in position order.
+    def sum_forward(terms, signs, t0, t1, values, v):
+        """Slot ``v`` = the fused sum of ``terms[t0:t1]``, added up in the order the program did."""
+        for t in range(t0, t1):
+            a, b, s = terms[t, 0], terms[t, 1], signs[t]
+            if t == t0 and terms[t, 2]:
+                for k in range(values.shape[1]):
+                    values[v, k] = values[a, k] * values[b, k]
+            elif t == t0:
+                for k in range(values.shape[1]):
+                    values[v, k] = values[a, k]
+            elif terms[t, 2]:
+                for k in range(values.shape[1]):
+                    values[v, k] = values[v, k] + s * (values[a, k] * values[b, k])
+            else:
+                for k in range(values.shape[1]):
+                    values[v, k] = values[v, k] + s * values[a, k]
+        finite = True  # a non-finite partial sum or product leaves the total non-finite too
+        for k in range(values.shape[1]):
+            finite &= np.isfinite(values[v, k])
+        return finite
 
-        Returns whether every value and stored partial is finite.
+    @jit
+    def sum_backward(terms, signs, t0, t1, values, adjoint, active, v):
+        for t in range(t0, t1):
+            a, b, s = terms[t, 0], terms[t, 1], signs[t]
+            if terms[t, 2] and active[a]:
+                for k in range(values.shape[1]):
+                    adjoint[a, k] += (s * adjoint[v, k]) * values[b, k]
+            if terms[t, 2] and active[b]:
+                for k in range(values.shape[1]):
+                    adjoint[b, k] += (s * adjoint[v, k]) * values[a, k]
+            if not terms[t, 2] and active[a]:
+                for k in range(values.shape[1]):
+                    adjoint[a, k] += s * adjoint[v, k]
+
+    @jit
+    def op_backward(partials, adjoint, active, v, a, b, e, f):
+        if active[a]:
+            for k in range(adjoint.shape[1]):
+                adjoint[a, k] += adjoint[v, k] * partials[e, k]
+        if f >= 0 and active[b]:
+            for k in range(adjoint.shape[1]):
+                adjoint[b, k] += adjoint[v, k] * partials[f, k]
+
+    @jit
+    def program(units, terms, signs, consts, fixed, points, back, seed, active, values, partials, adjoint):
+        """Inputs (``fixed`` ones first, then ``points``) and constants into their slots, every unit forward,
+        then (seed >= 0) the backward pass.
+
+        ``active`` marks the slots whose adjoints the backward pass needs:
+        only partials into active operands of active units are computed.
         """
         m = scalar_math()
         finite = True
-        for v in range(codes.size):
-            c = codes[v]
-            if c <= 0:
-                continue
-            i, j, e, f = node_of[0, v], node_of[1, v], edge_of[0, v], edge_of[1, v]
-            x = value[i] if i >= 0 else const_of[0, v]
-            if arity[c] == 2:
-                y = value[j] if j >= 0 else const_of[1, v]
-                r, p, q = binary(c, m, x, y)
+        for i in range(fixed.size):
+            finite &= np.isfinite(fixed[i])
+            for k in range(values.shape[1]):
+                values[i, k] = fixed[i]
+        for i in range(points.shape[0]):
+            for k in range(points.shape[1]):
+                values[fixed.size + i, k] = points[i, k]
+                finite &= np.isfinite(points[i, k])
+        first_const = values.shape[0] - consts.size
+        for i in range(consts.size):
+            for k in range(values.shape[1]):
+                values[first_const + i, k] = consts[i]
+        for u in range(units.shape[0]):
+            c, v, a, b, e, f = units[u, 0], units[u, 1], units[u, 2], units[u, 3], units[u, 4], units[u, 5]
+            if c == SUM:
+                finite &= sum_forward(terms, signs, units[u, 6], units[u, 7], values, v)
+            elif arity[c] == 2:
+                finite &= binary(c, m, values, partials, v, a, b, e, f, active[v] & active[a], active[v] & active[b])
             else:
-                r, p, q = unary(c, m, x)
-            value[v] = r
-            finite = finite and np.isfinite(r)
-            if e >= 0:
-                partial[e] = p
-                finite = finite and np.isfinite(p)
-            if f >= 0:
-                partial[f] = q
-                finite = finite and np.isfinite(q)
+                finite &= unary(c, m, values, partials, v, a, b, e, f, active[v] & active[a], False)
+        if seed < 0:
+            return finite
+        adjoint[:] = 0.0
+        adjoint[seed, :] = 1.0
+        for i in range(back.size):
+            u = back[i]
+            if units[u, 0] == SUM:
+                sum_backward(terms, signs, units[u, 6], units[u, 7], values, adjoint, active, units[u, 1])
+            else:
+                op_backward(partials, adjoint, active, units[u, 1], units[u, 2], units[u, 3], units[u, 4], units[u, 5])
         return finite
 
-    @jit
-    def replay(codes, node_of, const_of, edge_of, values, partials):
-        """Each point in turn: ``values`` (B, n), ``partials`` (B, E); whether all are finite."""
-        finite = True
-        for b in range(values.shape[0]):
-            finite &= replay_one(codes, node_of, const_of, edge_of, values[b], partials[b])
-        return finite
-
-    return replay
+    return program
 
 
 def _sweep_loop(jit):

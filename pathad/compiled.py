@@ -45,7 +45,18 @@ from functools import cached_property
 import networkx as nx
 import numpy as np
 
-from ._kernels import ARRAY_SEMIRINGS, Schedule, index_dtype, levels, numba_available, replay_numba, sweep, sweep_numba
+from ._kernels import (
+    ARRAY_SEMIRINGS,
+    SUM,
+    Program,
+    Schedule,
+    index_dtype,
+    levels,
+    numba_available,
+    run_program,
+    sweep,
+    sweep_numba,
+)
 from .errors import BranchError, DomainError, MissingDependencyError, MissingWeightError, ReplayError, UnknownNodeError
 from .primitives import ARRAY, PRIMITIVES
 from .semirings import SEMIRINGS, EdgePath, Scored, as_semiring
@@ -58,7 +69,7 @@ __all__ = ["compile", "CompiledTape", "Sweep", "Gradient", "OPS"]
 OPS = ("input",) + tuple(PRIMITIVES)
 _CODE = {name: code for code, name in enumerate(OPS)}
 _ARITY = np.array([0] + [p.arity for p in PRIMITIVES.values()])
-_ADD, _SUB = _CODE["add"], _CODE["sub"]
+_ADD, _SUB, _MUL = _CODE["add"], _CODE["sub"], _CODE["mul"]
 _BUDGET = 2**25  # array elements per replay chunk: (nodes + edges) x batch points
 _COMPARE = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
             "==": np.equal, "!=": np.not_equal}  # fmt: skip
@@ -285,6 +296,7 @@ class CompiledTape:
         self._input_rows = {name: row for row, name in enumerate(self.inputs)}
         self._plans = {}
         self._variants = []
+        self._wrt_names = {}
 
     def _read_program_interface(self, tr):
         input_positions = np.flatnonzero(self.codes == 0)
@@ -514,7 +526,7 @@ class CompiledTape:
     def _program(self):
         return _Program(self)
 
-    def evaluate(self, *args, at=None, retrace=None, **inputs):
+    def evaluate(self, *args, at=None, fixed=None, retrace=None, **inputs):
         """The program's value(s) at new inputs, by replaying the recorded operations.
 
         Parameters
@@ -526,6 +538,10 @@ class CompiledTape:
         at : array of shape (n_inputs,) or (n_inputs, B), optional
             All inputs at once, in the trace's input order (instead of
             ``args``/``inputs``): the cheapest way to call a replay often.
+        fixed : array of shape (k,), optional
+            With ``at``: the values of the first k inputs, the same at every
+            point of the batch (a network's weights, say); ``at`` then holds
+            the other inputs only, shape (n_inputs - k,) or (n_inputs - k, B).
         retrace : callable, optional
             The traced function.  Points where a guard (a comparison the
             program made) changes outcome are then traced again with it; without
@@ -554,17 +570,22 @@ class CompiledTape:
         [20.0, 30.0]
         """
         self._program  # noqa: B018 - first: a tape without operations says so before anything else
-        points, scalar = self._points(args, inputs, at)
+        points, scalar = self._points(args, inputs, at, fixed)
         outputs, _ = self._replay(points, None, retrace)
         return self._shape(outputs[:, 0].tolist() if scalar else list(outputs))
 
-    def gradient(self, *args, of=None, at=None, retrace=None, **inputs):
+    def gradient(self, *args, of=None, wrt=None, at=None, fixed=None, retrace=None, **inputs):
         """{input: ∂of/∂input} at new inputs: values, partials and the backward sweep, replayed.
 
         The same as :func:`pathad.gradient` on a fresh trace at those inputs,
         without tracing.  Inputs, ``retrace`` and the errors are as for
-        :meth:`evaluate` (``at=`` takes all inputs as one array); ``of``
-        names the output (default: the only one).
+        :meth:`evaluate` (``at=`` takes all inputs as one array, ``fixed=`` the
+        leading ones shared by a batch); ``of``
+        names the output (default: the only one); ``wrt`` the inputs to
+        differentiate with respect to: names, or positions in the input order
+        (a ``range`` is the cheapest to pass often); default all.  Only the
+        partials on paths from ``wrt`` to ``of`` are computed, so only those
+        can raise a :class:`~pathad.DomainError`.
 
         Examples
         --------
@@ -576,11 +597,63 @@ class CompiledTape:
         ([0.0, 4.0], [0.0, 2.0])
         >>> tape.gradient(at=np.array([2.0, 5.0]))
         {'x': 5.0, 'y': 2.0}
+        >>> tape.gradient(at=np.array([2.0, 5.0]), wrt="y")
+        {'y': 2.0}
+        """
+        return self.value_and_gradient(*args, of=of, wrt=wrt, at=at, fixed=fixed, retrace=retrace, **inputs)[1]
+
+    def value_and_gradient(self, *args, of=None, wrt=None, at=None, fixed=None, retrace=None, **inputs):
+        """(value of ``of``, :meth:`gradient`) from one replay: both for the price of the gradient.
+
+        Takes what :meth:`gradient` takes; the value is a float, or an array
+        of shape (B,) for a batch.
+
+        Examples
+        --------
+        >>> from pathad import trace
+        >>> tape = compile(trace(lambda x, y: x * y + y, x=2.0, y=3.0))
+        >>> tape.value_and_gradient(x=1.0, y=10.0)
+        (20.0, {'x': 10.0, 'y': 2.0})
+        >>> value, grad = tape.value_and_gradient(at=[[1.0, 2.0]], fixed=[10.0])  # x = 10 at both points
+        >>> value.tolist(), grad["y"].tolist()
+        ([11.0, 22.0], [11.0, 11.0])
         """
         self._program  # noqa: B018 - first: a tape without operations says so before anything else
-        points, scalar = self._points(args, inputs, at)
-        _, grads = self._replay(points, self._output(of), retrace)
-        return Gradient(self._input_rows, grads[:, 0] if scalar else grads)
+        points, scalar = self._points(args, inputs, at, fixed)
+        output, rows = self._output(of), self._wrt_rows(wrt)
+        values, grads = self._replay(points, output, retrace, rows)
+        value = values[self.outputs.index(output)] if output in self.outputs else self._value_of(output, points)
+        names = self._input_rows if rows is None else self._gradient_rows(rows)
+        if scalar:
+            return float(value[0]), Gradient(names, grads[:, 0])
+        return value, Gradient(names, grads)
+
+    def _gradient_rows(self, rows):
+        """{input name: row of the gradient array} for the input rows ``rows`` (cached: training asks often)."""
+        if rows not in self._wrt_names:
+            names = list(self.inputs)
+            self._wrt_names[rows] = {names[r]: i for i, r in enumerate(rows)}
+        return self._wrt_names[rows]
+
+    def _wrt_rows(self, wrt):
+        """None (all inputs), a range, or a tuple of input rows, from names or rows."""
+        if wrt is None or isinstance(wrt, range):
+            if isinstance(wrt, range) and len(wrt) and not (0 <= wrt[0] < len(self.inputs) and 0 <= wrt[-1] < len(self.inputs)):
+                raise ValueError(f"wrt={wrt!r} is out of range for {len(self.inputs)} inputs")
+            return wrt
+        rows = []
+        for item in [wrt] if isinstance(wrt, str) else wrt:
+            if isinstance(item, str) and item in self._input_rows:
+                rows.append(self._input_rows[item])
+            elif isinstance(item, numbers.Integral) and not isinstance(item, bool) and 0 <= item < len(self.inputs):
+                rows.append(int(item))
+            else:
+                raise ValueError(f"wrt: {item!r} is not an input; the inputs are {list(self.inputs)[:8]}")
+        return tuple(rows)
+
+    def _value_of(self, node, points):
+        """The value of a node that is not an output (rare: ``of=`` an inner node), by one more replay."""
+        return self._program.compute(points, exact=True).at([node])[0]
 
     def _output(self, of):
         if of is not None:
@@ -589,8 +662,11 @@ class CompiledTape:
             raise ValueError(f"{self.name} has {len(self.outputs)} outputs; name one with of=")
         return self.outputs[0]
 
-    def _points(self, args, inputs, at=None):
-        """One column per input, shape (inputs, B); and whether every input was a scalar."""
+    def _points(self, args, inputs, at=None, fixed=None):
+        """One column per input, shape (inputs, B) (a :class:`_Batch` with ``fixed``); and whether every input
+        was a scalar."""
+        if fixed is not None:
+            return self._points_fixed(at, fixed, args or inputs)
         if at is not None:
             return self._points_at(at, args or inputs)
         if not inputs and len(args) == len(self.inputs):  # all given positionally: one numpy call
@@ -598,7 +674,7 @@ class CompiledTape:
                 points = np.array(args, dtype=np.float64)
             except ValueError:  # scalars and arrays mixed
                 points = None
-            if points is not None and points.ndim in (1, 2) and np.isfinite(points).all():
+            if points is not None and points.ndim in (1, 2):
                 return (points[:, None], True) if points.ndim == 1 else (points, False)
         names = list(self.inputs)
         if len(args) > len(names):
@@ -617,8 +693,6 @@ class CompiledTape:
         points = np.empty((len(names), batch))
         for row, name in enumerate(names):
             points[row] = arrays.get(name, self.values[self.inputs[name]])
-        if not np.all(np.isfinite(points)):
-            raise ValueError("inputs must be finite")
         return points, all(a.ndim == 0 for a in arrays.values())
 
     def _points_at(self, at, also_given):
@@ -630,9 +704,19 @@ class CompiledTape:
                 f"at= needs shape ({len(self.inputs)},) or ({len(self.inputs)}, B) for the inputs "
                 f"{list(self.inputs)[:5]}{'...' if len(self.inputs) > 5 else ''}, got {points.shape}"
             )
-        if not np.isfinite(points).all():
-            raise ValueError("inputs must be finite")
         return (points[:, None], True) if points.ndim == 1 else (points, False)
+
+    def _points_fixed(self, at, fixed, also_given):
+        if at is None or also_given:
+            raise TypeError("fixed= goes with at= (the other inputs), not with inputs given as arguments")
+        fixed = np.ascontiguousarray(fixed, dtype=np.float64)
+        if fixed.ndim != 1 or fixed.size > len(self.inputs):
+            raise ValueError(f"fixed= needs shape (k,) with k <= {len(self.inputs)} inputs, got {fixed.shape}")
+        points = np.asarray(at, dtype=np.float64)
+        rest = len(self.inputs) - fixed.size
+        if points.ndim not in (1, 2) or points.shape[0] != rest:
+            raise ValueError(f"with {fixed.size} fixed inputs, at= needs shape ({rest},) or ({rest}, B), got {points.shape}")
+        return (_Batch(fixed, points[:, None]), True) if points.ndim == 1 else (_Batch(fixed, points), False)
 
     def _shape(self, values):
         if self._structure is None:
@@ -641,20 +725,20 @@ class CompiledTape:
             return tuple(values) if self._structure == "tuple" else values
         return dict(zip(self._structure, values))
 
-    def _replay(self, points, output, retrace):
+    def _replay(self, points, output, retrace, wrt=None):
         """Outputs and gradients (lists of arrays (B,)) at ``points``, re-tracing flipped points if asked."""
-        outputs, grads, flipped = self._program.run(points, output)
+        outputs, grads, flipped = self._program.run(points, output, wrt)
         if flipped is None:
             return outputs, grads
         if retrace is None:
             raise BranchError(self._program.branch_message(points, flipped))
         which = None if output is None else self._output_index(output)
-        todo = np.flatnonzero(flipped.index >= 0)
+        todo = np.flatnonzero(flipped >= 0)
         for variant in self._variants:
-            todo = variant._fill(points, todo, which, outputs, grads)
+            todo = variant._fill(points, todo, which, outputs, grads, wrt)
         while todo.size:
             variant = self._retraced(retrace, points[:, todo[0]])
-            left = variant._fill(points, todo, which, outputs, grads)
+            left = variant._fill(points, todo, which, outputs, grads, wrt)
             if left.size and left[0] == todo[0]:
                 raise ReplayError(f"re-tracing {self.name} at a point does not reproduce its own branches")
             todo = left
@@ -672,13 +756,13 @@ class CompiledTape:
         self._variants.append(variant)
         return variant
 
-    def _fill(self, points, todo, which, outputs, grads):
+    def _fill(self, points, todo, which, outputs, grads, wrt=None):
         """Replay columns ``todo`` of ``points`` here, fill in those on this branch; return the others."""
         if not todo.size:
             return todo
         output = None if which is None else self.outputs[which]
-        sub_outputs, sub_grads, flipped = self._program.run(points[:, todo], output)
-        ok = np.ones(todo.size, dtype=bool) if flipped is None else flipped.index < 0
+        sub_outputs, sub_grads, flipped = self._program.run(points[:, todo], output, wrt)
+        ok = np.ones(todo.size, dtype=bool) if flipped is None else flipped < 0
         outputs[:, todo[ok]] = sub_outputs[:, ok]
         if grads is not None:
             grads[:, todo[ok]] = sub_grads[:, ok]
@@ -942,6 +1026,7 @@ class _Program:
         if problem:
             raise ReplayError(problem)
         self.input_positions = np.array(list(tape.inputs.values()), dtype=np.int64)
+        self._active = {}
         self._read_operands()
         self._plan_guards()
         if tape.backend == "numpy":  # numba evaluates node by node and needs no levels
@@ -987,17 +1072,12 @@ class _Program:
     def _plan_chains(self):
         """Link each add/sub node to an add/sub operand that feeds nothing else (its partial sum)."""
         tape, n = self.tape, self.tape.n_nodes
-        codes, first, second = tape.codes, self.node_of[0], self.node_of[1]
-        addsub = (codes == _ADD) | (codes == _SUB)
         single = np.bincount(tape.src, minlength=n) == 1
-        extends_first = addsub & (first >= 0) & addsub[first] & single[first]
-        extends_second = (codes == _ADD) & (second >= 0) & addsub[second] & single[second] & ~extends_first
-        link = np.where(extends_first, first, np.where(extends_second, second, -1))
+        link, self.chain_link_second = _chain_links(tape.codes, self.node_of, single)
         head, depth = _chain_heads(link)
         members = np.flatnonzero((link >= 0) | np.isin(np.arange(n), link[link >= 0]))
         members = members[np.lexsort((depth[members], head[members]))]
         self.chain_nodes, self.chain_head = members, head
-        self.chain_link_second = extends_second
 
     def _plan_levels(self):
         tape, n = self.tape, self.tape.n_nodes
@@ -1035,29 +1115,11 @@ class _Program:
         heads = self.chain_head[members]
         starts = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
         lengths = np.diff(np.r_[starts, members.size])
-        term_node, term_const, term_sign = self._chain_terms(members, starts)
+        term_node, term_const, term_sign = _chain_terms(self, self.chain_link_second, members, starts)
         width = 1 << np.ceil(np.log2(lengths + 1)).astype(np.int64)
         chain_level = self.level[members[starts]]
         for (level, w), rows in _split(np.arange(starts.size), chain_level, width):
             self.chains[level].append(_bucket(rows, starts, lengths, int(w), members, term_node, term_const, term_sign))
-
-    def _chain_terms(self, members, starts):
-        """Each chain's terms: the head's two operands, then each member's other operand, with signs."""
-        codes = self.tape.codes
-        head = np.zeros(members.size, dtype=bool)
-        head[starts] = True
-        via_second = self.chain_link_second[members]
-        other = np.where(via_second, 0, 1)  # the operand that is not the chain
-        sign = np.where((codes[members] == _SUB) & ~via_second, -1.0, 1.0)
-        node = self.node_of[other, members]
-        const = self.const_of[other, members]
-        total = members.size + starts.size
-        slot = np.arange(members.size) + np.searchsorted(starts, np.arange(members.size), side="right")
-        term_node, term_const, term_sign = np.full(total, -1), np.zeros(total), np.ones(total)
-        term_node[slot], term_const[slot], term_sign[slot] = node, const, sign
-        first = slot[starts] - 1  # the head's first operand goes just before its second
-        term_node[first], term_const[first] = self.node_of[0, members[starts]], self.const_of[0, members[starts]]
-        return term_node, term_const, term_sign
 
     def _plan_guards(self):
         tape = self.tape
@@ -1077,54 +1139,100 @@ class _Program:
 
     # --- running ---
 
-    def run(self, points, output):
-        """(outputs, gradients or None, flipped or None) for the columns of ``points``, chunk by chunk."""
+    def run(self, points, output, wrt=None):
+        """(outputs, gradients or None, flipped or None) for the columns of ``points``, chunk by chunk.
+
+        Gradients of ``output`` with respect to the inputs ``wrt`` (a tuple or
+        range of input rows; None: all), one row each.
+        """
         tape, batch = self.tape, points.shape[1]
         chunk = max(1, min(batch, _BUDGET // max(tape.n_nodes + tape.n_edges, 1)))
+        if chunk == batch:
+            return self._run_chunk(points, 0, output, wrt)
         outputs = np.empty((len(tape.outputs), batch))
-        grads = None if output is None else np.empty((len(tape.inputs), batch))
-        flipped = _Flipped(batch)
+        grads = None if output is None else np.empty((len(tape.inputs) if wrt is None else len(wrt), batch))
+        flipped = np.full(batch, -1, dtype=np.int64)
         for lo in range(0, batch, chunk):
-            self._run_chunk(points[:, lo : lo + chunk], lo, output, outputs, grads, flipped)
-        return outputs, grads, flipped if (flipped.index >= 0).any() else None
+            part = self._run_chunk(points[:, lo : lo + chunk], lo, output, wrt)
+            outputs[:, lo : lo + chunk] = part[0]
+            if grads is not None:
+                grads[:, lo : lo + chunk] = part[1]
+            if part[2] is not None:
+                flipped[lo : lo + chunk] = part[2]
+        return outputs, grads, flipped if (flipped >= 0).any() else None
 
-    def _run_chunk(self, points, offset, output, outputs, grads, flipped):
+    def _run_chunk(self, points, offset, output, wrt):
         """Compute everything, then check: guards first, then domain errors in the columns that keep their branch."""
-        values, partials, adjoint, finite = self.compute(points, output)
-        first_guard = self.check_guards(values)
-        if not finite:
+        result = self.compute(points, output, wrt=wrt)
+        first_guard = self.check_guards(result.at)
+        if result.finite and first_guard is None:
+            return result.at(self.tape.outputs), result.grads, None
+        if first_guard is None:
+            first_guard = np.full(points.shape[1], -1, dtype=np.int64)
+        if not result.finite:
+            _check_inputs(self.tape, points)
+            if self.tape.backend == "numba":
+                result = self.compute(points, output, exact=True, wrt=wrt)  # every node's value, every partial needed
+            values, partials = result.everything()
             self._raise_domain(values, _first_nonfinite(values), first_guard, offset, points.shape[1])
-        columns = slice(offset, offset + points.shape[1])
-        flipped.index[columns] = first_guard
-        outputs[:, columns] = values[self.tape.outputs]
-        if output is not None:
-            if not finite:
-                self._check_partials(values, partials, first_guard < 0, offset)
-            grads[:, columns] = adjoint[self.input_positions]
+            if output is not None:
+                active = self.active_nodes(output, wrt)
+                needed = active[self.tape.src] & active[self.tape.dst]
+                self._check_partials(values, partials, needed[:, None] & (first_guard < 0), offset)
+        flipped = first_guard if (first_guard >= 0).any() else None
+        return result.at(self.tape.outputs), result.grads, flipped
 
-    def compute(self, points, output=None):
-        """Values (n, B); with an ``output`` also partials (E, B) and adjoints (n, B) of the backward sweep;
-        and whether all values and partials are finite (False: not known to be).
+    def compute(self, points, output=None, exact=False, wrt=None):
+        """A :class:`_Replayed`: values, and with an ``output`` its gradient with respect to ``wrt``, at the columns
+        of ``points``.
 
-        numba does it all in one compiled call; numpy level by level, then the
-        partials by op, then the planned sweep.
+        numba runs the whole program (sums of products fused, unless
+        ``exact``: then every node's value and every needed partial is kept)
+        and its backward pass in one compiled call; numpy level by level,
+        then the partials by op, then the planned sweep.
         """
         tape = self.tape
+        rows = _as_index(wrt, len(tape.inputs))
         if tape.backend == "numba":
-            plan = None if output is None else tape._plan_from([output], False)
-            return replay_numba(self.operands_numba, self.input_positions, points, plan, output)
+            layout = self.layout(exact or self.fast.folds(output))
+            back, seed, active = (None, -1, None) if output is None else layout.backward(output, wrt)
+            values, partials, adjoint, finite = run_program(layout.program, points, back, seed, active)
+            grads = None if adjoint is None else adjoint[: len(tape.inputs)][rows]
+            return _Replayed(values, layout.slot_of_node, partials, layout.edge_row, grads, finite)
         values = self.forward_values(points)
         if output is None:
-            return values, None, None, False
+            return _Replayed(values, None, None, None, None, False)
         partials = self.partials(values)
         adjoint = tape._run([output], False, partials, ARRAY_SEMIRINGS["real"], points.shape[1])
-        return values, partials, adjoint, False
+        return _Replayed(values, None, partials, None, adjoint[self.input_positions[rows]], False)
+
+    def active_nodes(self, output, wrt):
+        """Mask of the nodes on paths from the inputs ``wrt`` (rows; None: all) to ``output``."""
+        key = (output, wrt)
+        if key not in self._active:
+            tape = self.tape
+            sources = self.input_positions[_as_index(wrt, len(tape.inputs))]
+            self._active[key] = tape._reach([output], False) & tape._reach(sources.tolist(), True)
+        return self._active[key]
+
+    @cached_property
+    def fast(self):
+        """The numba layout with sums of products fused."""
+        return _Layout(self, fuse=True)
+
+    def layout(self, exact):
+        """The numba layout: fused (``fast``), or every node and edge kept (built when first needed)."""
+        if not exact:
+            return self.fast
+        if "exact" not in self.__dict__:
+            self.exact = _Layout(self, fuse=False)
+        return self.exact
 
     def forward_values(self, points):
         """Every node's value, shape (n, B): level by level, each group one rule call, chains one cumsum."""
         tape = self.tape
         values = np.empty((tape.n_nodes, points.shape[1]))
-        values[self.input_positions] = points
+        values[self.input_positions] = np.asarray(points)
         with np.errstate(all="ignore"):
             for level in range(self.depth):
                 for group in self.groups[level]:
@@ -1154,14 +1262,17 @@ class _Program:
             edge, column = np.argwhere(bad)[0]
             self._raise_partial(values, int(edge), int(column), offset, partials[edge, column])
 
-    def check_guards(self, values):
-        """For each column, the index of the first guard whose outcome changes (-1: none)."""
-        first = np.full(values.shape[1], -1, dtype=np.int64)
+    def check_guards(self, at):
+        """For each column, the index of the first guard whose outcome changes (-1: none); None without guards.
+
+        ``at(positions)`` gives those nodes' values, shape (len(positions), B).
+        """
         if not self.guard_ops:
-            return first
-        left = values[self.guard_left]
+            return None
+        left = at(self.guard_left)
+        first = np.full(left.shape[1], -1, dtype=np.int64)
         has_right = self.guard_right[:, None] >= 0
-        right = np.where(has_right, values[np.maximum(self.guard_right, 0)], self.guard_const[:, None])
+        right = np.where(has_right, at(np.maximum(self.guard_right, 0)), self.guard_const[:, None])
         outcome = np.empty_like(left, dtype=bool)
         for symbol, compare in _COMPARE.items():
             rows = [i for i, op in enumerate(self.guard_ops) if op == symbol]
@@ -1206,12 +1317,13 @@ class _Program:
 
     def branch_message(self, points, flipped):
         tape = self.tape
-        column = int(np.flatnonzero(flipped.index >= 0)[0])
-        guard = tape._guards[int(flipped.index[column])]
-        values = self.compute(points[:, column : column + 1])[0]
-        left = values[self.guard_left[flipped.index[column]], 0]
-        at = ", ".join(f"{name} = {float(points[row, column])!r}" for row, name in enumerate(tape.inputs))
-        count = int((flipped.index >= 0).sum())
+        column = int(np.flatnonzero(flipped >= 0)[0])
+        guard = tape._guards[int(flipped[column])]
+        at = self.compute(points[:, column : column + 1]).at
+        left = at(self.guard_left[flipped[column] : flipped[column] + 1])[0, 0]
+        point = points[:, column]
+        at = ", ".join(f"{name} = {float(point[row])!r}" for row, name in enumerate(tape.inputs))
+        count = int((flipped >= 0).sum())
         return (
             f"the program takes another branch at batch element {column} ({at}): the guard "
             f"{guard.describe(_Labels(tape))} was {guard.outcome} when traced and is {not guard.outcome} now "
@@ -1255,11 +1367,174 @@ class _Labels:
         return self._tape.label(self._tape._position_of_node(node))
 
 
-class _Flipped:
-    """Per batch column, the index of the first guard that changed (-1 when none)."""
+class _Batch:
+    """Points whose first inputs are the same at every point: ``fixed`` (k,) and ``rest`` (n - k, B).
 
-    def __init__(self, batch):
-        self.index = np.full(batch, -1, dtype=np.int64)
+    Stands in for the (n, B) array of points where replay takes one: column
+    selections stay a :class:`_Batch`, a single column is the full point, and
+    numpy sees the full array.
+    """
+
+    def __init__(self, fixed, rest):
+        self.fixed, self.rest = fixed, rest
+        self.shape = (fixed.size + rest.shape[0], rest.shape[1])
+
+    def __getitem__(self, key):
+        _, columns = key  # replay only ever selects columns: points[:, columns]
+        if isinstance(columns, numbers.Integral):
+            return np.concatenate([self.fixed, self.rest[:, columns]])
+        return _Batch(self.fixed, self.rest[:, columns])
+
+    def __array__(self, dtype=None, copy=None):
+        repeated = np.broadcast_to(self.fixed[:, None], (self.fixed.size, self.shape[1]))
+        return np.vstack([repeated, self.rest]).astype(dtype or np.float64, copy=False)
+
+
+class _Replayed:
+    """What one replay computed: values (by node, through ``rows`` when not every node has a row), partials,
+    the inputs' gradients (or None) and whether everything was checked finite (False: not known to be)."""
+
+    def __init__(self, values, rows, partials, partial_rows, grads, finite):
+        self.values, self.rows, self.partials, self.partial_rows = values, rows, partials, partial_rows
+        self.grads, self.finite = grads, finite
+
+    def at(self, positions):
+        """The values of the nodes at ``positions``, shape (len(positions), B)."""
+        return self.values[positions] if self.rows is None else self.values[self.rows[positions]]
+
+    def everything(self):
+        """Every node's value (n, B) and every edge's partial (E, B) (from an exact replay)."""
+        if self.rows is None:
+            return self.values, self.partials
+        return self.values[self.rows], self.partials[self.partial_rows]
+
+
+class _Layout:
+    """The recorded program as a :class:`pathad._kernels.Program` for the numba loop, and the maps back.
+
+    Slots: the inputs (in the trace's order), the kept nodes, the distinct
+    constants.  With ``fuse``, every chain of add/sub nodes (each partial sum
+    used only by the next) is one fused sum, and a product used only by such a
+    sum becomes one of its terms; those inner nodes get no slot (their values
+    and partials are not kept), and nodes the replay must read (outputs, guards)
+    are never folded in.  Without ``fuse`` every node and edge is kept.
+    """
+
+    def __init__(self, program, fuse):
+        tape = program.tape
+        n, codes = tape.n_nodes, tape.codes
+        self.tape, self._program = tape, program
+        keep = np.zeros(n, dtype=bool)
+        keep[tape.outputs] = True
+        keep[program.guard_left] = True
+        keep[program.guard_right[program.guard_right >= 0]] = True
+        alone = (np.bincount(tape.src, minlength=n) == 1) & ~keep
+        chains = self._chains(program, alone) if fuse else None
+        self._slots(program, chains)
+        units, terms, signs = self._units(program, chains)
+        self.program = Program(units, terms, signs, self.consts, self.n_slots, int(self.n_partials))
+        self._back = {}
+
+    def _chains(self, program, alone):
+        """Members of the fused sums grouped by sum, innermost first; their terms; the products folded in."""
+        codes = self.tape.codes
+        link, via_second = _chain_links(codes, program.node_of, alone)
+        head, depth = _chain_heads(link)
+        members = np.flatnonzero((codes == _ADD) | (codes == _SUB))
+        members = members[np.lexsort((depth[members], head[members]))]
+        starts = np.flatnonzero(np.r_[True, head[members][1:] != head[members][:-1]]) if members.size else members
+        term_node, term_const, term_sign = _chain_terms(program, via_second, members, starts)
+        product = (term_node >= 0) & (codes[np.maximum(term_node, 0)] == _MUL) & alone[np.maximum(term_node, 0)]
+        last = np.append(starts[1:], members.size) - 1 if starts.size else starts
+        folded = np.zeros(self.tape.n_nodes, dtype=bool)
+        folded[members] = True
+        folded[members[last]] = False
+        folded[term_node[product]] = True
+        return {"members": members, "starts": starts, "last": last, "node": term_node, "const": term_const,
+                "sign": term_sign, "product": product, "folded": folded}  # fmt: skip
+
+    def _slots(self, program, chains):
+        tape = self.tape
+        n, codes = tape.n_nodes, tape.codes
+        n_in = len(tape.inputs)
+        kept = np.flatnonzero((codes > 0) & ~(chains["folded"] if chains else False))
+        self.kept = kept
+        self.slot_of_node = np.full(n, -1, dtype=np.int64)
+        self.slot_of_node[program.input_positions] = np.arange(n_in)
+        self.slot_of_node[kept] = n_in + np.arange(kept.size)
+        stray = np.flatnonzero((codes == 0) & (self.slot_of_node < 0))  # op "input" but not an input: a constant
+        arity = _ARITY[codes]
+        operand_consts = program.const_of[(program.node_of < 0) & (np.arange(2)[:, None] < arity)]
+        bits = np.unique(np.concatenate([operand_consts, tape.values[stray], [0.0]]).view(np.int64))
+        self._const_bits, self.consts = bits, bits.view(np.float64)
+        self.first_const = n_in + kept.size
+        self.n_slots = self.first_const + bits.size
+        self.slot_of_node[stray] = self._const_slot(tape.values[stray])
+
+    def _const_slot(self, constants):
+        return self.first_const + np.searchsorted(self._const_bits, np.asarray(constants, np.float64).view(np.int64))
+
+    def _slot(self, nodes, constants):
+        """The slots of operands: a node's own, else the constant's."""
+        return np.where(nodes >= 0, self.slot_of_node[np.maximum(nodes, 0)], self._const_slot(constants))
+
+    def _units(self, program, chains):
+        tape, kept = self.tape, self.kept
+        codes = tape.codes[kept]
+        is_sum = np.zeros(kept.size, dtype=bool) if chains is None else (codes == _ADD) | (codes == _SUB)
+        ops = ~is_sum
+        binary = _ARITY[codes] == 2
+        edges = program.edge_of[:, kept]
+        self.edge_row = np.full(tape.n_edges, -1, dtype=np.int64)
+        stored = np.unique(edges[:, ops][edges[:, ops] >= 0])
+        self.edge_row[stored] = np.arange(stored.size)
+        self.n_partials = stored.size
+        units = np.zeros((kept.size, 8), dtype=np.int64)
+        units[:, 0] = np.where(is_sum, SUM, codes)
+        units[:, 1] = self.slot_of_node[kept]
+        units[:, 2] = self._slot(program.node_of[0, kept], program.const_of[0, kept])
+        units[:, 3] = np.where(binary, self._slot(program.node_of[1, kept], program.const_of[1, kept]), 0)
+        rows = np.where(edges >= 0, self.edge_row[np.maximum(edges, 0)], -1)
+        units[:, 4], units[:, 5] = rows[0], np.where(binary, rows[1], -1)
+        if chains is None:
+            return units, np.zeros((0, 3), dtype=np.int64), np.zeros(0)
+        terms = self._terms(program, chains)
+        chain_of = np.full(tape.n_nodes, -1, dtype=np.int64)
+        chain_of[chains["members"][chains["last"]]] = np.arange(chains["starts"].size)
+        chain = chain_of[kept[is_sum]]
+        term_start = chains["starts"] + np.arange(chains["starts"].size)  # a chain of k members has k + 1 terms
+        term_end = np.r_[term_start[1:], terms.shape[0]]
+        units[is_sum, 2:6] = 0
+        units[is_sum, 6], units[is_sum, 7] = term_start[chain], term_end[chain]
+        if (units[:, 1:4] < 0).any() or (terms < 0).any():
+            raise ReplayError(f"{tape.name}: a value the replay needs has no place (a bug in pathad; please report)")
+        return units, terms, chains["sign"]
+
+    def _terms(self, program, chains):
+        """(slot a, slot b, product?) per term: a product folded in reads its two operands, another term itself."""
+        node, product = chains["node"], chains["product"]
+        terms = np.zeros((node.size, 3), dtype=np.int64)
+        terms[:, 0] = self._slot(node, chains["const"])
+        factor = node[product]
+        terms[product, 0] = self._slot(program.node_of[0, factor], program.const_of[0, factor])
+        terms[product, 1] = self._slot(program.node_of[1, factor], program.const_of[1, factor])
+        terms[product, 2] = 1
+        return terms
+
+    def folds(self, node):
+        """Whether ``node`` (a position, or None) was folded into a fused sum (then it has no value here)."""
+        return node is not None and self.slot_of_node[node] < 0
+
+    def backward(self, output, wrt):
+        """(units on the way from the inputs ``wrt`` to ``output``, last first; its slot; the active slots)."""
+        key = (output, wrt)
+        if key not in self._back:
+            active = self._program.active_nodes(output, wrt)
+            units = np.flatnonzero(active[self.kept])[::-1].astype(np.int64)
+            slots = np.zeros(self.n_slots, dtype=np.bool_)
+            slots[self.slot_of_node[active & (self.slot_of_node >= 0)]] = True
+            self._back[key] = (np.ascontiguousarray(units), int(self.slot_of_node[output]), slots)
+        return self._back[key]
 
 
 class _ChainBucket:
@@ -1289,6 +1564,41 @@ def _bucket(rows, starts, lengths, width, members, term_node, term_const, term_s
     member_slots = np.where(used[:, 1:], starts[rows][:, None] + columns[None, :-1], 0)
     member = np.where(used[:, 1:], members[member_slots], -1)
     return _ChainBucket(node, const, sign, member)
+
+
+def _chain_links(codes, node_of, alone):
+    """Per add/sub node, the add/sub operand it extends (-1: none): one that is ``alone`` (feeds only it).
+
+    Returns the links and, per node, whether the link runs through its second
+    operand (only for add: a − s is not a partial sum extended).
+    """
+    addsub = (codes == _ADD) | (codes == _SUB)
+    first, second = node_of[0], node_of[1]
+    extends_first = addsub & (first >= 0) & addsub[first] & alone[first]
+    extends_second = (codes == _ADD) & (second >= 0) & addsub[second] & alone[second] & ~extends_first
+    return np.where(extends_first, first, np.where(extends_second, second, -1)), extends_second
+
+
+def _chain_terms(program, via_second, members, starts):
+    """Each chain's terms: its first node's two operands, then each member's other operand, with signs.
+
+    ``members`` are grouped by chain, each chain from its first (innermost)
+    node on, chains starting at ``starts``; returns per term the operand node
+    (-1 for a constant), the constant and the sign (+1, or −1 when subtracted).
+    """
+    codes = program.tape.codes
+    via_second = via_second[members]
+    other = np.where(via_second, 0, 1)  # the operand that is not the chain
+    sign = np.where((codes[members] == _SUB) & ~via_second, -1.0, 1.0)
+    node = program.node_of[other, members]
+    const = program.const_of[other, members]
+    total = members.size + starts.size
+    slot = np.arange(members.size) + np.searchsorted(starts, np.arange(members.size), side="right")
+    term_node, term_const, term_sign = np.full(total, -1), np.zeros(total), np.ones(total)
+    term_node[slot], term_const[slot], term_sign[slot] = node, const, sign
+    first = slot[starts] - 1  # the first node's first operand goes just before its second
+    term_node[first], term_const[first] = program.node_of[0, members[starts]], program.const_of[0, members[starts]]
+    return term_node, term_const, term_sign
 
 
 def _chain_heads(link):
@@ -1336,6 +1646,26 @@ def _scalar_rule(rule, operands):
         return float(rule(ARRAY, *(np.float64(x) for x in operands)))
     except (ValueError, ZeroDivisionError, OverflowError):
         return math.nan
+
+
+def _as_index(rows, n):
+    """Input rows (None: all n, a range, or a tuple) as something numpy indexes fast: a slice or an array."""
+    if rows is None:
+        return slice(0, n)
+    if isinstance(rows, range):
+        return slice(rows.start, rows.stop, rows.step) if rows.stop >= 0 else np.arange(n)[rows]
+    return np.array(rows, dtype=np.int64)
+
+
+def _check_inputs(tape, points):
+    """ValueError naming the first input that is not a finite number."""
+    points = np.asarray(points)
+    bad = ~np.isfinite(points)
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        name = list(tape.inputs)[row]
+        where = f" (batch element {column})" if points.shape[1] > 1 else ""
+        raise ValueError(f"inputs must be finite: {name} = {points[row, column]}{where}")
 
 
 def _first_nonfinite(values):

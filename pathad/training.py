@@ -406,14 +406,23 @@ class Replay:
 
         self.circuit = circuit
         self.tape = compiled.compile(circuit.trace(x, v, circuit.assign(circuit.init()), data_inputs=True))
+        self._buffers = {}
 
     def __call__(self, theta, X, V):
         """Mean Cost and mean gradient over the rows of ``X`` and ``V``, as :class:`Retrace` gives them."""
-        # one column per sample, rows in input order: the weights, then x1.., v1..
-        points = np.vstack([np.repeat(np.asarray(theta, dtype=float)[:, None], len(X), axis=1), X.T, V.T])
-        per_sample = self.tape.gradient(at=points).array[: len(theta)]
-        loss = float(np.mean(self.tape.evaluate(at=points)))
-        return loss, per_sample.mean(axis=1)
+        points = self._points(len(X))  # the data: one column per sample, x1.. then v1..
+        points[: X.shape[1]] = X.T
+        points[X.shape[1] :] = V.T
+        weights = np.asarray(theta, dtype=float)  # the leading inputs, the same for every sample
+        cost, per_sample = self.tape.value_and_gradient(at=points, fixed=weights, wrt=range(len(weights)))
+        mean = np.full(len(X), 1.0 / len(X))  # a matrix-vector product averages (B, inputs) rows fastest
+        return float(cost @ mean), per_sample.array @ mean
+
+    def _points(self, batch):
+        """A reused (data inputs, batch) buffer: replay copies what it reads, so one per batch size will do."""
+        if batch not in self._buffers:
+            self._buffers[batch] = np.empty((len(self.tape.inputs) - len(self.circuit.parameters()), batch))
+        return self._buffers[batch]
 
     def __repr__(self):
         return f"Replay({self.circuit!r})"
