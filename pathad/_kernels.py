@@ -433,7 +433,7 @@ class Program:
 
 
 def run_program(program, points, back=None, seed=-1, active=None):
-    """(values, partials, adjoint or None, all finite?) of ``program`` at ``points`` (inputs × batch), one compiled call.
+    """(values, partials, adjoint or None, all finite?) of ``program`` at ``points`` (inputs × batch) in one call.
 
     ``points`` may also carry ``fixed`` (k,) and ``rest`` (inputs − k, batch)
     (see :class:`pathad.compiled.CompiledTape`): the first k inputs the same at every point.

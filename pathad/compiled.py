@@ -637,8 +637,11 @@ class CompiledTape:
 
     def _wrt_rows(self, wrt):
         """None (all inputs), a range, or a tuple of input rows, from names or rows."""
-        if wrt is None or isinstance(wrt, range):
-            if isinstance(wrt, range) and len(wrt) and not (0 <= wrt[0] < len(self.inputs) and 0 <= wrt[-1] < len(self.inputs)):
+        if wrt is None:
+            return None
+        if isinstance(wrt, range):
+            ends = (wrt[0], wrt[-1]) if len(wrt) else (0, 0)
+            if not (0 <= min(ends) and max(ends) < len(self.inputs)):
                 raise ValueError(f"wrt={wrt!r} is out of range for {len(self.inputs)} inputs")
             return wrt
         rows = []
@@ -715,7 +718,8 @@ class CompiledTape:
         points = np.asarray(at, dtype=np.float64)
         rest = len(self.inputs) - fixed.size
         if points.ndim not in (1, 2) or points.shape[0] != rest:
-            raise ValueError(f"with {fixed.size} fixed inputs, at= needs shape ({rest},) or ({rest}, B), got {points.shape}")
+            shapes = f"({rest},) or ({rest}, B)"
+            raise ValueError(f"with {fixed.size} fixed inputs, at= needs shape {shapes}, got {points.shape}")
         return (_Batch(fixed, points[:, None]), True) if points.ndim == 1 else (_Batch(fixed, points), False)
 
     def _shape(self, values):
@@ -1421,8 +1425,7 @@ class _Layout:
     """
 
     def __init__(self, program, fuse):
-        tape = program.tape
-        n, codes = tape.n_nodes, tape.codes
+        tape, n = program.tape, program.tape.n_nodes
         self.tape, self._program = tape, program
         keep = np.zeros(n, dtype=bool)
         keep[tape.outputs] = True
