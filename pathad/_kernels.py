@@ -463,8 +463,10 @@ def run_program(program, points, back=None, seed=-1, active=None):
     if seed < 0:
         back, active = _NO_UNITS, np.zeros(program.n_slots, dtype=np.bool_)
     adjoint = np.empty((program.n_slots if seed >= 0 else 0, batch))
-    finite = _numba_kernels().program(program.units, program.terms, program.signs, program.consts,
-                                      fixed, points, back, seed, active, values, partials, adjoint)  # fmt: skip
+    kernels = _numba_kernels()
+    run = kernels.program_one if batch == 1 else kernels.program
+    finite = run(program.units, program.terms, program.signs, program.consts,
+                 fixed, points, back, seed, active, values, partials, adjoint)  # fmt: skip
     return values, partials, (adjoint if seed >= 0 else None), finite
 
 
@@ -495,11 +497,12 @@ def _build_numba_kernels(numba):
     jit = numba.njit(error_model="numpy")
     scalar_math = jitclass([])(_ScalarMath)
     codes = {name: code for code, name in enumerate(("input", *PRIMITIVES))}
-    binary = _dispatch(jit, [(codes[p.name], *map(jit, (p.value, *p.partials))) for p in BINARY], 2)
-    unary = _dispatch(jit, [(codes[p.name], *map(jit, (p.value, *p.partials))) for p in UNARY], 1)
+    inline = numba.njit(error_model="numpy", inline="always")  # the dispatch chain: one flat function, not 16 calls
+    binary = _dispatch(inline, [(codes[p.name], *map(inline, (p.value, *p.partials))) for p in BINARY], 2)
+    unary = _dispatch(inline, [(codes[p.name], *map(inline, (p.value, *p.partials))) for p in UNARY], 1)
     arity = np.array([0] + [p.arity for p in PRIMITIVES.values()], dtype=np.int64)
-    program = _program_loop(jit, scalar_math, binary, unary, arity)
-    return SimpleNamespace(program=program, sweep=_sweep_loop(jit))
+    one, many = (_program_loop(jit, scalar_math, binary, unary, arity, single) for single in (True, False))
+    return SimpleNamespace(program_one=one, program=many, sweep=_sweep_loop(jit))
 
 
 class _ScalarMath:
@@ -551,9 +554,12 @@ class _ScalarMath:
 
 
 def _dispatch(jit, rules, arity):
-    """``f(code, m, values, partials, v, a, b, e, f, need_e, need_f) -> finite?``: the rule chosen by op code
-    (a chain of jitted ifs), run over the batch: slot ``v`` from operand slots ``a`` (and ``b``), and the
-    partials the backward pass needs (``need_e``, ``need_f``) into rows ``e`` (and ``f``).
+    """``f(code, m, x, y, need_p, need_q) -> (value, ∂/∂x, ∂/∂y)``: the rule chosen by op code, a chain of ifs.
+
+    Partials that are not needed come back as 0 without being computed.  The
+    chain is inlined into the loop that calls it (one flat function); it takes
+    numbers only, as arrays passed down such a chain would cost a reference
+    count update per call.
     """
     if not rules:
         return jit(_no_rule)
@@ -561,96 +567,32 @@ def _dispatch(jit, rules, arity):
     if arity == 2:
         first, second = partials
 
-        def binary(c, m, values, partials, v, a, b, e, f, need_e, need_f):
+        def binary(c, m, x, y, need_p, need_q):
             if c != code:
-                return rest(c, m, values, partials, v, a, b, e, f, need_e, need_f)
-            finite = True
-            for k in range(values.shape[1]):
-                x, y = values[a, k], values[b, k]
-                r = float(value(m, x, y))
-                values[v, k] = r
-                finite &= np.isfinite(r)
-                if need_e:
-                    p = float(first(m, x, y, r))
-                    partials[e, k] = p
-                    finite &= np.isfinite(p)
-                if need_f:
-                    q = float(second(m, x, y, r))
-                    partials[f, k] = q
-                    finite &= np.isfinite(q)
-            return finite
+                return rest(c, m, x, y, need_p, need_q)
+            r = float(value(m, x, y))
+            return r, float(first(m, x, y, r)) if need_p else 0.0, float(second(m, x, y, r)) if need_q else 0.0
 
         return jit(binary)
     (only,) = partials
 
-    def unary(c, m, values, partials, v, a, b, e, f, need_e, need_f):
+    def unary(c, m, x, y, need_p, need_q):
         if c != code:
-            return rest(c, m, values, partials, v, a, b, e, f, need_e, need_f)
-        finite = True
-        for k in range(values.shape[1]):
-            x = values[a, k]
-            r = float(value(m, x))
-            values[v, k] = r
-            finite &= np.isfinite(r)
-            if need_e:
-                p = float(only(m, x, r))
-                partials[e, k] = p
-                finite &= np.isfinite(p)
-        return finite
+            return rest(c, m, x, y, need_p, need_q)
+        r = float(value(m, x))
+        return r, float(only(m, x, r)) if need_p else 0.0, 0.0
 
     return jit(unary)
 
 
-def _no_rule(c, m, values, partials, v, a, b, e, f, need_e, need_f):
-    return False
+def _no_rule(c, m, x, y, need_p, need_q):
+    return np.nan, np.nan, np.nan
 
 
-def _program_loop(jit, scalar_math, binary, unary, arity):
-    @jit
-    def sum_forward(terms, signs, t0, t1, values, v):
-        """Slot ``v`` = the fused sum of ``terms[t0:t1]``, added up in the order the program did."""
-        for t in range(t0, t1):
-            a, b, s = terms[t, 0], terms[t, 1], signs[t]
-            if t == t0 and terms[t, 2]:
-                for k in range(values.shape[1]):
-                    values[v, k] = values[a, k] * values[b, k]
-            elif t == t0:
-                for k in range(values.shape[1]):
-                    values[v, k] = values[a, k]
-            elif terms[t, 2]:
-                for k in range(values.shape[1]):
-                    values[v, k] = values[v, k] + s * (values[a, k] * values[b, k])
-            else:
-                for k in range(values.shape[1]):
-                    values[v, k] = values[v, k] + s * values[a, k]
-        finite = True  # a non-finite partial sum or product leaves the total non-finite too
-        for k in range(values.shape[1]):
-            finite &= np.isfinite(values[v, k])
-        return finite
-
-    @jit
-    def sum_backward(terms, signs, t0, t1, values, adjoint, active, v):
-        for t in range(t0, t1):
-            a, b, s = terms[t, 0], terms[t, 1], signs[t]
-            if terms[t, 2] and active[a]:
-                for k in range(values.shape[1]):
-                    adjoint[a, k] += (s * adjoint[v, k]) * values[b, k]
-            if terms[t, 2] and active[b]:
-                for k in range(values.shape[1]):
-                    adjoint[b, k] += (s * adjoint[v, k]) * values[a, k]
-            if not terms[t, 2] and active[a]:
-                for k in range(values.shape[1]):
-                    adjoint[a, k] += s * adjoint[v, k]
-
-    @jit
-    def op_backward(partials, adjoint, active, v, a, b, e, f):
-        if active[a]:
-            for k in range(adjoint.shape[1]):
-                adjoint[a, k] += adjoint[v, k] * partials[e, k]
-        if f >= 0 and active[b]:
-            for k in range(adjoint.shape[1]):
-                adjoint[b, k] += adjoint[v, k] * partials[f, k]
-
+def _program_loop(jit, scalar_math, binary, unary, arity, single):
+    # One function, no helpers: a call that passes arrays costs a reference count update per array (~30 ns),
+    # more than a unit's whole work at batch size 1.  Built twice: with ``single`` (a constant to numba) every
+    # loop over the batch has one turn and compiles away, which is what makes one point fast.
     @jit
     def program(units, terms, signs, consts, fixed, points, back, seed, active, values, partials, adjoint):
         """Inputs (``fixed`` ones first, then ``points``) and constants into their slots, every unit forward,
@@ -660,37 +602,82 @@ def _program_loop(jit, scalar_math, binary, unary, arity):
         only partials into active operands of active units are computed.
         """
         m = scalar_math()
+        batch = 1 if single else values.shape[1]
         finite = True
         for i in range(fixed.size):
             finite &= np.isfinite(fixed[i])
-            for k in range(values.shape[1]):
+            for k in range(batch):
                 values[i, k] = fixed[i]
         for i in range(points.shape[0]):
-            for k in range(points.shape[1]):
+            for k in range(batch):
                 values[fixed.size + i, k] = points[i, k]
                 finite &= np.isfinite(points[i, k])
         first_const = values.shape[0] - consts.size
         for i in range(consts.size):
-            for k in range(values.shape[1]):
+            for k in range(batch):
                 values[first_const + i, k] = consts[i]
         for u in range(units.shape[0]):
             c, v, a, b, e, f = units[u, 0], units[u, 1], units[u, 2], units[u, 3], units[u, 4], units[u, 5]
-            if c == SUM:
-                finite &= sum_forward(terms, signs, units[u, 6], units[u, 7], values, v)
-            elif arity[c] == 2:
-                finite &= binary(c, m, values, partials, v, a, b, e, f, active[v] & active[a], active[v] & active[b])
-            else:
-                finite &= unary(c, m, values, partials, v, a, b, e, f, active[v] & active[a], False)
+            if c == SUM:  # Σ sign·a(·b), added up in the program's own order
+                t0 = units[u, 6]
+                for t in range(t0, units[u, 7]):
+                    a, b, s = terms[t, 0], terms[t, 1], signs[t]
+                    if t == t0 and terms[t, 2]:
+                        for k in range(batch):
+                            values[v, k] = values[a, k] * values[b, k]
+                    elif t == t0:
+                        for k in range(batch):
+                            values[v, k] = values[a, k]
+                    elif terms[t, 2]:
+                        for k in range(batch):
+                            values[v, k] = values[v, k] + s * (values[a, k] * values[b, k])
+                    else:
+                        for k in range(batch):
+                            values[v, k] = values[v, k] + s * values[a, k]
+                for k in range(batch):  # a non-finite partial sum or product leaves the total non-finite too
+                    finite &= np.isfinite(values[v, k])
+                continue
+            need_p = active[v] and active[a]
+            need_q = f >= 0 and active[v] and active[b]
+            for k in range(batch):
+                if arity[c] == 2:
+                    r, p, q = binary(c, m, values[a, k], values[b, k], need_p, need_q)
+                else:
+                    r, p, q = unary(c, m, values[a, k], 0.0, need_p, False)
+                values[v, k] = r
+                finite &= np.isfinite(r)
+                if need_p:
+                    partials[e, k] = p
+                    finite &= np.isfinite(p)
+                if need_q:
+                    partials[f, k] = q
+                    finite &= np.isfinite(q)
         if seed < 0:
             return finite
         adjoint[:] = 0.0
         adjoint[seed, :] = 1.0
         for i in range(back.size):
             u = back[i]
-            if units[u, 0] == SUM:
-                sum_backward(terms, signs, units[u, 6], units[u, 7], values, adjoint, active, units[u, 1])
-            else:
-                op_backward(partials, adjoint, active, units[u, 1], units[u, 2], units[u, 3], units[u, 4], units[u, 5])
+            v, a, b, e, f = units[u, 1], units[u, 2], units[u, 3], units[u, 4], units[u, 5]
+            if units[u, 0] != SUM:  # each active operand gets adjoint · partial
+                if active[a]:
+                    for k in range(batch):
+                        adjoint[a, k] += adjoint[v, k] * partials[e, k]
+                if f >= 0 and active[b]:
+                    for k in range(batch):
+                        adjoint[b, k] += adjoint[v, k] * partials[f, k]
+                continue
+            for t in range(units[u, 6], units[u, 7]):  # a sum's partials: ±1, and the other factor of a product
+                a, b, s = terms[t, 0], terms[t, 1], signs[t]
+                if terms[t, 2] and active[a]:
+                    for k in range(batch):
+                        adjoint[a, k] += (s * adjoint[v, k]) * values[b, k]
+                if terms[t, 2] and active[b]:
+                    for k in range(batch):
+                        adjoint[b, k] += (s * adjoint[v, k]) * values[a, k]
+                if not terms[t, 2] and active[a]:
+                    for k in range(batch):
+                        adjoint[a, k] += s * adjoint[v, k]
         return finite
 
     return program
