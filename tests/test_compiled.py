@@ -459,3 +459,150 @@ def test_all_inputs_as_one_array():
         tape.gradient(at=[1.0, 2.0, 3.0])
     with pytest.raises(TypeError, match="either as at= or as arguments"):
         tape.gradient(1.0, at=[1.0, 2.0])
+
+
+# --- fused sums, wrt= and fixed= ---------------------------------------------------------------
+
+SUM_STEPS = ("add product", "subtract product", "subtract scaled", "product plus", "add", "subtract sin",
+             "add constant", "add square", "reuse", "subtract from")  # fmt: skip
+
+
+def sum_program(steps):
+    """A program of running sums over four inputs: chains of every shape the fusing must respect."""
+
+    def program(*xs, sin=pathad.sin):
+        pool, total = list(xs), xs[0]
+        for kind, i, j, c in steps:
+            a, b = pool[i % len(pool)], pool[j % len(pool)]
+            if kind == "add product":
+                total = total + a * b
+            elif kind == "subtract product":
+                total = total - a * b
+            elif kind == "subtract scaled":
+                total = total - c * a
+            elif kind == "product plus":  # the running sum as the second operand
+                total = c * b + total
+            elif kind == "add":
+                total = total + a
+            elif kind == "subtract sin":
+                total = total - sin(a)
+            elif kind == "add constant":
+                total = total + c
+            elif kind == "add square":
+                total = total + a * a
+            elif kind == "reuse":  # this partial sum is used twice: a fused sum must end here
+                pool.append(total)
+                total = total * c
+            else:  # a − total: not a running sum
+                total = a - total
+        return total * pool[-1]
+
+    return program
+
+
+sum_steps = st.lists(
+    st.tuples(st.sampled_from(SUM_STEPS), st.integers(0, 7), st.integers(0, 7), st.sampled_from((-2.0, 0.5, 3.0))),
+    min_size=1,
+    max_size=14,
+)
+
+
+@NUMBA
+@settings(max_examples=80, deadline=None)
+@given(sum_steps, st.lists(st.floats(-2.0, 2.0), min_size=4, max_size=4))
+def test_fused_sums_replay_tracing_exactly_and_the_generic_gradient(steps, point):
+    program = sum_program(steps)
+    tape = compile(pathad.trace(program, 0.3, -0.7, 1.1, 0.4), backend="numba")
+    tr = pathad.trace(program, *point)
+    value, grad = tape.value_and_gradient(*point)
+    assert value == tr.value  # the same additions in the same order: bit for bit
+    expected = pathad.gradient(tr)
+    scale = max(1.0, *(abs(g) for g in expected.values()))
+    assert all(abs(grad[k] - expected[k]) <= 1e-12 * scale for k in expected), (grad, expected)
+
+
+def test_sums_of_products_become_one_fused_unit_each():
+    tape = compile(pathad.trace(loop_sum, *np.linspace(-1, 1, 800)), backend="numba")
+    program = tape._program.fast.program
+    assert program.units.shape[0] == 2  # the 800-term sum, then the square
+    assert program.terms.shape[0] == 801  # the starting 0.0, then 800 products folded in
+    assert program.terms[1:, 2].all() and not program.terms[0, 2]
+    assert program.n_partials == 2  # only the square keeps partials
+
+
+@BACKENDS
+def test_partial_sums_that_are_outputs_or_guarded_keep_their_values(backend):
+    def program(x, y, z):
+        s = x * y + z
+        t = s + x * z  # s feeds only t, but it is an output too
+        return s, t
+
+    tape = compile(pathad.trace(program, 1.0, 2.0, 3.0), backend=backend)
+    assert tape.evaluate(2.0, 3.0, 4.0) == (10.0, 18.0)
+    assert tape.gradient(2.0, 3.0, 4.0, of=tape.outputs[0]) == {"x": 3.0, "y": 2.0, "z": 1.0}
+
+    def guarded(x, y):
+        s = x * y + 1.0
+        if s > 0:  # compares a partial sum that feeds only the next one
+            return s + x
+        return s - x
+
+    tape = compile(pathad.trace(guarded, 1.0, 2.0), backend=backend)
+    assert tape.gradient(2.0, 1.0) == {"x": 2.0, "y": 2.0}
+    with pytest.raises(BranchError, match="> 0"):
+        tape.gradient(2.0, -1.0)
+
+
+@BACKENDS
+def test_the_gradient_of_a_node_inside_a_fused_sum(backend):
+    tr = pathad.trace(lambda x, y: x * y + y + x, 2.0, 3.0)  # nodes: x, y, x·y, x·y + y, (x·y + y) + x
+    tape = compile(tr, backend=backend)
+    assert tape.value_and_gradient(4.0, 5.0, of=3) == (25.0, {"x": 5.0, "y": 5.0})  # ∂(xy + y)
+
+
+@BACKENDS
+def test_an_overflow_inside_a_fused_sum_names_the_operation(backend):
+    tape = compile(pathad.trace(lambda x, y: x * y + y * 2.0 + 1.0, 2.0, 3.0), backend=backend)
+    with pytest.raises(DomainError, match=r"^mul at node v2 with operands x = 1e\+200, y = 1e\+200: the result is inf"):
+        tape.evaluate(1e200, 1e200)
+
+
+@BACKENDS
+def test_wrt_differentiates_with_respect_to_some_inputs_only(backend):
+    tape = compile(pathad.trace(lambda x, y, z: pathad.sqrt(x) * z + y * z, 1.0, 2.0, 3.0), backend=backend)
+    full = tape.gradient(4.0, 2.0, 3.0)
+    assert tape.gradient(4.0, 2.0, 3.0, wrt=["z", "y"]) == {"z": full["z"], "y": full["y"]}
+    assert tape.gradient(4.0, 2.0, 3.0, wrt=range(1, 3)) == {"y": full["y"], "z": full["z"]}
+    assert tape.gradient(4.0, 2.0, 3.0, wrt="x") == {"x": full["x"]}
+    with pytest.raises(DomainError, match="sqrt .*x = 0.0: the derivative in operand 0 does not exist"):
+        tape.gradient(0.0, 2.0, 3.0)
+    assert tape.gradient(0.0, 2.0, 3.0, wrt="y") == {"y": 3.0}  # the bad partial is on no path from y
+    with pytest.raises(ValueError, match="'w' is not an input"):
+        tape.gradient(1.0, 2.0, 3.0, wrt="w")
+    with pytest.raises(ValueError, match="out of range"):
+        tape.gradient(1.0, 2.0, 3.0, wrt=range(2, 5))
+
+
+@BACKENDS
+def test_fixed_inputs_are_shared_by_every_point_of_a_batch(backend):
+    tape = compile(pathad.trace(traced_smooth, 0.3, 0.7, 1.2), backend=backend)
+    rest = np.random.default_rng(5).uniform(0.2, 2.0, size=(2, 6))
+    value, grad = tape.value_and_gradient(at=rest, fixed=[0.9])
+    full = np.vstack([np.full(6, 0.9), rest])
+    assert np.array_equal(value, tape.evaluate(at=full))
+    assert all(np.array_equal(grad[k], tape.gradient(at=full)[k]) for k in "xyz")
+    value, grad = tape.value_and_gradient(at=[0.5], fixed=[0.9, 1.1])  # one point
+    assert value == tape.evaluate(0.9, 1.1, 0.5) and grad == tape.gradient(0.9, 1.1, 0.5)
+    with pytest.raises(ValueError, match=r"with 2 fixed inputs, at= needs shape \(1,\) or \(1, B\)"):
+        tape.evaluate(at=rest, fixed=[0.9, 1.1])
+    with pytest.raises(TypeError, match="fixed= goes with at="):
+        tape.evaluate(x=1.0, fixed=[0.9])
+    with pytest.raises(ValueError, match=r"inputs must be finite: x = nan"):
+        tape.gradient(at=rest, fixed=[math.nan])
+
+
+@BACKENDS
+def test_non_finite_inputs_are_named(backend):
+    tape = compile(pathad.trace(lambda x, y: x * y, 1.0, 2.0), backend=backend)
+    with pytest.raises(ValueError, match=r"inputs must be finite: y = inf \(batch element 1\)"):
+        tape.gradient(x=np.array([1.0, 2.0]), y=np.array([1.0, math.inf]))
