@@ -4,7 +4,9 @@ Run:  python benchmarks/bench_compiled.py [--repeat 5] [--batch 1000] [--sizes 1
                                          [--dag-edges 10000000] [--chain 1000000] [--no-torch]
 
 One table, medians over ``--repeat`` runs (3 at most for the 10^6-edge program
-and for the peers there), on programs that micrograd can run too (+, ×, relu):
+and for the peers there; at least 51 for the compiled sweep and 201 for the
+single-point replay, which take micro- to milliseconds), on programs that
+micrograd can run too (+, ×, relu):
 
 * ``layered-E``: a random layered program (each layer's values are averages
   (a+b)·0.5, products or relus of the previous layer's), then the sum of the last
@@ -166,10 +168,10 @@ def compiled_times(tr, x0, points, backend, repeat, big):
     start = time.perf_counter()
     tape.solve(out, direction="backward")  # builds the plan (and JIT-compiles numba's loops on first use)
     plan_ms = (time.perf_counter() - start) * 1e3
-    sweep = median_time(lambda: tape.solve(out, direction="backward"), repeat)
+    sweep = median_time(lambda: tape.solve(out, direction="backward"), repeat if big else max(repeat, 51))
     x0 = np.asarray(x0, dtype=np.float64)
     tape.gradient(at=x0)  # builds the replay plan
-    replay = median_time(lambda: tape.gradient(at=x0), repeat)
+    replay = median_time(lambda: tape.gradient(at=x0), repeat if big else max(repeat, 201))  # µs each: many runs
     batched = median_time(lambda: tape.gradient(at=points), 1 if big else min(repeat, 3)) / points.shape[1]
     return {
         "edges": tape.n_edges, "levels": tape._plan(False).depth, "sweep": sweep, "replay": replay,
