@@ -11,8 +11,11 @@ head, operand position and partial.  The result, a :class:`CompiledTape`, then
   single-predecessor nodes contracted, the rest level by level), and
 * replays the recorded program at new inputs without tracing again, on one
   point or a batch of points at once (:meth:`CompiledTape.evaluate`,
-  :meth:`CompiledTape.gradient`).  Replay evaluates the very rules of
-  :data:`pathad.primitives.PRIMITIVES`, on :data:`pathad.primitives.ARRAY`.
+  :meth:`CompiledTape.gradient`, :meth:`CompiledTape.value_and_gradient`).
+  Replay evaluates the very rules of :data:`pathad.primitives.PRIMITIVES`
+  (on :data:`pathad.primitives.ARRAY` with numpy, compiled by numba);
+  ``wrt=`` restricts a gradient to some inputs and ``fixed=`` shares leading
+  inputs (a network's weights) across a batch.
   The comparisons the program made while it was traced are *guards*: a point
   that would take another branch is reported (:class:`BranchError`) or traced
   again, never silently given the recorded branch's answer.
@@ -1018,10 +1021,12 @@ class _Program:
     """The operations of a compiled tape, planned for replay on a batch of points.
 
     Built on the first replay.  Plan: every op node's operands (node or
-    constant, by position); sums of sums (add/sub nodes each feeding only the
-    next) fused into chains evaluated by one cumulative sum; the rest levelled
-    and grouped by (level, op, which operands are traced) so that each group is
-    one call of the primitive's rule on arrays.
+    constant, by position); for numpy, sums of sums (add/sub nodes each
+    feeding only the next) fused into chains evaluated by one cumulative sum,
+    the rest levelled and grouped by (level, op, which operands are traced) so
+    that each group is one call of the primitive's rule on arrays; for numba,
+    a :class:`_Layout` (the program in order, sums of products fused), run by
+    one compiled call with its backward pass.
     """
 
     def __init__(self, tape):
