@@ -150,7 +150,8 @@ def rows_for(batch, problem, args):
     ]
     if replay_available():
         engine = gradient_engine(circuit, "replay", X[0], V[0])
-        engine(theta0, X[:2], V[:2])  # warm-up: numba compiles its loops on the first call, once per process
+        for rows in (1, 2):  # warm-up: numba compiles its loops (one for a single point, one for batches) once
+            engine(theta0, X[:rows], V[:rows])
 
         def replay_run(n, epochs):
             return run_pathad(engine, theta0.copy(), X[:n], V[:n], batch, epochs)

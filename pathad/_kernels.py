@@ -55,6 +55,7 @@ __all__ = [
     "sweep_numba",
     "Program",
     "run_program",
+    "node_depths",
     "SUM",
     "numba_available",
     "NUMBA_CODES",
@@ -502,7 +503,29 @@ def _build_numba_kernels(numba):
     unary = _dispatch(inline, [(codes[p.name], *map(inline, (p.value, *p.partials))) for p in UNARY], 1)
     arity = np.array([0] + [p.arity for p in PRIMITIVES.values()], dtype=np.int64)
     one, many = (_program_loop(jit, scalar_math, binary, unary, arity, single) for single in (True, False))
-    return SimpleNamespace(program_one=one, program=many, sweep=_sweep_loop(jit))
+    return SimpleNamespace(program_one=one, program=many, sweep=_sweep_loop(jit), depths=jit(_depths))
+
+
+def _depths(node_of):
+    depth = np.zeros(node_of.shape[1], dtype=np.int64)
+    for v in range(node_of.shape[1]):
+        for j in range(node_of.shape[0]):
+            u = node_of[j, v]
+            if u >= 0 and depth[u] + 1 > depth[v]:
+                depth[v] = depth[u] + 1
+    return depth
+
+
+def node_depths(node_of):
+    """The longest path from an operand-free node to each node, by numba; ``node_of[j, v]`` is operand j of
+    node v (-1: none) and every operand precedes its node.
+
+    Examples
+    --------
+    >>> node_depths(np.array([[-1, -1, 0, 2], [-1, -1, 1, -1]])).tolist()
+    [0, 0, 1, 2]
+    """
+    return _numba_kernels().depths(np.ascontiguousarray(node_of, dtype=np.int64))
 
 
 class _ScalarMath:

@@ -55,6 +55,7 @@ from ._kernels import (
     Schedule,
     index_dtype,
     levels,
+    node_depths,
     numba_available,
     run_program,
     sweep,
@@ -1175,7 +1176,7 @@ class _Program:
         result = self.compute(points, output, wrt=wrt)
         first_guard = self.check_guards(result.at)
         if result.finite and first_guard is None:
-            return result.at(self.tape.outputs), result.grads, None
+            return result.outputs, result.grads, None
         if first_guard is None:
             first_guard = np.full(points.shape[1], -1, dtype=np.int64)
         if not result.finite:
@@ -1189,7 +1190,7 @@ class _Program:
                 needed = active[self.tape.src] & active[self.tape.dst]
                 self._check_partials(values, partials, needed[:, None] & (first_guard < 0), offset)
         flipped = first_guard if (first_guard >= 0).any() else None
-        return result.at(self.tape.outputs), result.grads, flipped
+        return result.outputs, result.grads, flipped
 
     def compute(self, points, output=None, exact=False, wrt=None):
         """A :class:`_Replayed`: values, and with an ``output`` its gradient with respect to ``wrt``, at the columns
@@ -1207,13 +1208,15 @@ class _Program:
             back, seed, active = (None, -1, None) if output is None else layout.backward(output, wrt)
             values, partials, adjoint, finite = run_program(layout.program, points, back, seed, active)
             grads = None if adjoint is None else adjoint[: len(tape.inputs)][rows]
-            return _Replayed(values, layout.slot_of_node, partials, layout.edge_row, grads, finite)
+            outputs = values[layout.output_slots]
+            return _Replayed(values, layout.slot_of_node, partials, layout.edge_row, outputs, grads, finite)
         values = self.forward_values(points)
         if output is None:
-            return _Replayed(values, None, None, None, None, False)
+            return _Replayed(values, None, None, None, values[tape.outputs], None, False)
         partials = self.partials(values)
         adjoint = tape._run([output], False, partials, ARRAY_SEMIRINGS["real"], points.shape[1])
-        return _Replayed(values, None, partials, None, adjoint[self.input_positions[rows]], False)
+        grads = adjoint[self.input_positions[rows]]
+        return _Replayed(values, None, partials, None, values[tape.outputs], grads, False)
 
     def active_nodes(self, output, wrt):
         """Mask of the nodes on paths from the inputs ``wrt`` (rows; None: all) to ``output``."""
@@ -1401,11 +1404,12 @@ class _Batch:
 
 class _Replayed:
     """What one replay computed: values (by node, through ``rows`` when not every node has a row), partials,
-    the inputs' gradients (or None) and whether everything was checked finite (False: not known to be)."""
+    the outputs' values, the inputs' gradients (or None) and whether everything was checked finite (False: not
+    known to be)."""
 
-    def __init__(self, values, rows, partials, partial_rows, grads, finite):
+    def __init__(self, values, rows, partials, partial_rows, outputs, grads, finite):
         self.values, self.rows, self.partials, self.partial_rows = values, rows, partials, partial_rows
-        self.grads, self.finite = grads, finite
+        self.outputs, self.grads, self.finite = outputs, grads, finite
 
     def at(self, positions):
         """The values of the nodes at ``positions``, shape (len(positions), B)."""
@@ -1440,7 +1444,10 @@ class _Layout:
         chains = self._chains(program, alone) if fuse else None
         self._slots(program, chains)
         units, terms, signs = self._units(program, chains)
-        self.program = Program(units, terms, signs, self.consts, self.n_slots, int(self.n_partials))
+        small = index_dtype(self.n_slots, self.n_partials, terms.shape[0], units.shape[0])  # int32: half the reads
+        self.program = Program(units.astype(small), terms.astype(small), signs, self.consts, self.n_slots,
+                               int(self.n_partials))  # fmt: skip
+        self.output_slots = self.slot_of_node[tape.outputs]
         self._back = {}
 
     def _chains(self, program, alone):
@@ -1472,6 +1479,8 @@ class _Layout:
         n, codes = tape.n_nodes, tape.codes
         n_in = len(tape.inputs)
         kept = np.flatnonzero((codes > 0) & ~(chains["folded"] if chains else False))
+        depth = node_depths(program.node_of)  # runs of one op at a time: the loop's branches predict well
+        kept = kept[np.lexsort((codes[kept], depth[kept]))]
         self.kept = kept
         self.slot_of_node = np.full(n, -1, dtype=np.int64)
         self.slot_of_node[program.input_positions] = np.arange(n_in)
@@ -1547,7 +1556,8 @@ class _Layout:
             units = np.flatnonzero(active[self.kept])[::-1].astype(np.int64)
             slots = np.zeros(self.n_slots, dtype=np.bool_)
             slots[self.slot_of_node[active & (self.slot_of_node >= 0)]] = True
-            self._back[key] = (np.ascontiguousarray(units), int(self.slot_of_node[output]), slots)
+            units = units.astype(self.program.units.dtype)
+            self._back[key] = (units, int(self.slot_of_node[output]), slots)
         return self._back[key]
 
 

@@ -21,13 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .solver import solve
+from .solver import is_forward, solve
 from .tracing import resolve_node
 
 __all__ = ["derivative", "gradient", "derivatives_from", "jacobian", "Jacobian"]
-
-_MODES = {"forward": "forward", "backward": "backward", "reverse": "backward"}
-
 
 def derivative(tr, wrt, of=None, *, mode="backward"):
     """∂(of)/∂(wrt) at the traced point, by one sweep restricted to the paths between them.
@@ -49,7 +46,7 @@ def derivative(tr, wrt, of=None, *, mode="backward"):
     (12.0, 12.0)
     """
     source, target = resolve_node(tr, wrt), _output(tr, of)
-    if _mode(mode) == "forward":
+    if is_forward(mode, "mode"):
         return solve(tr.graph, source, direction="forward", targets=target).get(target, 0.0)
     return solve(tr.graph, target, direction="backward", targets=source).get(source, 0.0)
 
@@ -71,7 +68,7 @@ def gradient(tr, of=None, *, wrt=None, mode="backward"):
     refs = list(tr.inputs) if wrt is None else list(wrt)
     nodes = [resolve_node(tr, r) for r in refs]
     target = _output(tr, of)
-    if _mode(mode) == "forward":
+    if is_forward(mode, "mode"):
         sweeps = [solve(tr.graph, n, direction="forward", targets=target) for n in nodes]
         return {r: s.get(target, 0.0) for r, s in zip(refs, sweeps)}
     adjoint = solve(tr.graph, target, direction="backward", targets=nodes)
@@ -145,7 +142,7 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto"):
     if mode == "auto":
         mode = "forward" if len(columns) < len(rows) else "backward"
     matrix = np.zeros((len(rows), len(columns)))
-    if _mode(mode) == "forward":
+    if is_forward(mode, "mode"):
         for j, column in enumerate(columns):
             sweep = solve(tr.graph, column, direction="forward", targets=rows)
             matrix[:, j] = [sweep.get(r, 0.0) for r in rows]
@@ -158,10 +155,3 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto"):
 
 def _output(tr, of):
     return tr.output if of is None else resolve_node(tr, of)
-
-
-def _mode(mode):
-    try:
-        return _MODES[mode]
-    except (KeyError, TypeError):
-        raise ValueError(f"mode must be 'forward' or 'backward', got {mode!r}") from None

@@ -174,8 +174,8 @@ def _extend(semiring, forward):
     return extend_backward
 
 
-def is_forward(direction):
-    """True for "forward", False for "backward" (or "reverse"); a clear ValueError otherwise.
+def is_forward(direction, what="direction"):
+    """True for "forward", False for "backward" (or "reverse"); a ValueError naming ``what`` otherwise.
 
     >>> is_forward("reverse")
     False
@@ -183,7 +183,7 @@ def is_forward(direction):
     try:
         return DIRECTIONS[direction]
     except (KeyError, TypeError):
-        raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}") from None
+        raise ValueError(f"{what} must be 'forward' or 'backward', got {direction!r}") from None
 
 
 def _nodes(G, ref, what):

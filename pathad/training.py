@@ -385,9 +385,11 @@ class Replay:
     """∂Cost/∂w by replaying ONE recorded trace (:mod:`pathad.compiled`) for whole batches at once.
 
     The circuit is traced once with the data x and the targets v as inputs
-    too; the compiled tape recomputes values, partials and the backward sweep
-    for a batch of samples, vectorized, and the per-sample gradients are
-    averaged.  Needs :func:`pathad.compiled.compile`.
+    too (after the weights); the compiled tape recomputes values, partials
+    and the backward sweep for a batch of samples in one call
+    (:meth:`~pathad.compiled.CompiledTape.value_and_gradient` with the
+    weights as ``fixed=`` inputs shared by the batch, differentiated with
+    respect to them only), and the per-sample gradients are averaged.
 
     Examples
     --------
