@@ -150,8 +150,8 @@ def rows_for(batch, problem, args):
     ]
     if replay_available():
         engine = gradient_engine(circuit, "replay", X[0], V[0])
-        for rows in (1, 2):  # warm-up: numba compiles its loops (one for a single point, one for batches) once
-            engine(theta0, X[:rows], V[:rows])
+        for count in (1, 2):  # warm-up: numba compiles its loops (one for a single point, one for batches) once
+            engine(theta0, X[:count], V[:count])
 
         def replay_run(n, epochs):
             return run_pathad(engine, theta0.copy(), X[:n], V[:n], batch, epochs)
