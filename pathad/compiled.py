@@ -1039,7 +1039,7 @@ class _Program:
         self._active = {}
         self._read_operands()
         self._plan_guards()
-        if tape.backend == "numpy":  # numba evaluates node by node and needs no levels
+        if tape.backend == "numpy":  # numba runs the program unit by unit (see _Layout) and needs no levels
             self._plan_chains()
             self._plan_levels()
 
@@ -1077,7 +1077,6 @@ class _Program:
         wrong = np.flatnonzero((filled != (np.arange(2)[:, None] < arity)).any(axis=0))
         if wrong.size:
             raise ReplayError(f"node {tape.label(int(wrong[0]))}: its operands do not match its op's arity")
-        self.operands_numba = (tape.codes, self.node_of, self.const_of, self.edge_of)
 
     def _plan_chains(self):
         """Link each add/sub node to an add/sub operand that feeds nothing else (its partial sum)."""
