@@ -1,0 +1,32 @@
+"""The benchmark scripts still run: each once on tiny sizes (their numbers are for the issue notes, not checked)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("micrograd")  # the benchmarks' peer (in the test extra)
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def run(script, *args):
+    done = subprocess.run([sys.executable, str(BENCHMARKS / script), *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_bench_core_runs():
+    assert "ops" in run("bench_core.py", "--sizes", "1000", "--repeat", "1")
+
+
+def test_bench_compiled_runs():
+    out = run("bench_compiled.py", "--sizes", "1000", "--chain", "1000", "--dag-edges", "1000", "--repeat", "1",
+              "--no-torch")  # fmt: skip
+    assert "loop-sum 800" in out and "random DAG 1000" in out
+
+
+def test_bench_training_runs():
+    pytest.importorskip("sklearn")  # the digits
+    out = run("bench_training.py", "--sample", "5", "--epochs", "1")
+    assert "batch 32: replay is" in out
