@@ -462,7 +462,9 @@ def run_program(program, points, back=None, seed=-1, active=None):
     values = np.empty((program.n_slots, batch))
     partials = np.empty((program.n_partials, batch))
     if seed < 0:
-        back, active = _NO_UNITS, np.zeros(program.n_slots, dtype=np.bool_)
+        back = _NO_UNITS
+    if active is None:  # no partials, no adjoints
+        active = np.zeros(program.n_slots, dtype=np.bool_)
     adjoint = np.empty((program.n_slots if seed >= 0 else 0, batch))
     kernels = _numba_kernels()
     run = kernels.program_one if batch == 1 else kernels.program
@@ -519,6 +521,10 @@ def _depths(node_of):
 def node_depths(node_of):
     """The longest path from an operand-free node to each node, by numba; ``node_of[j, v]`` is operand j of
     node v (-1: none) and every operand precedes its node.
+
+    The same numbers :func:`levels` finds for any edge list; this one relies
+    on the positions being a topological order and takes one pass instead of
+    a round of numpy calls per level (a replayed 10⁶-deep loop has 10⁶ levels).
 
     Examples
     --------

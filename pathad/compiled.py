@@ -1083,10 +1083,8 @@ class _Program:
         tape, n = self.tape, self.tape.n_nodes
         single = np.bincount(tape.src, minlength=n) == 1
         link, self.chain_link_second = _chain_links(tape.codes, self.node_of, single)
-        head, depth = _chain_heads(link)
-        members = np.flatnonzero((link >= 0) | np.isin(np.arange(n), link[link >= 0]))
-        members = members[np.lexsort((depth[members], head[members]))]
-        self.chain_nodes, self.chain_head = members, head
+        linked = np.flatnonzero((link >= 0) | np.isin(np.arange(n), link[link >= 0]))
+        self.chain_nodes, self.chain_starts, self.chain_head = _group_chains(link, linked)
 
     def _plan_levels(self):
         tape, n = self.tape, self.tape.n_nodes
@@ -1121,8 +1119,7 @@ class _Program:
         members = self.chain_nodes
         if not members.size:
             return
-        heads = self.chain_head[members]
-        starts = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
+        starts = self.chain_starts
         lengths = np.diff(np.r_[starts, members.size])
         term_node, term_const, term_sign = _chain_terms(self, self.chain_link_second, members, starts)
         width = 1 << np.ceil(np.log2(lengths + 1)).astype(np.int64)
@@ -1204,7 +1201,7 @@ class _Program:
         rows = _as_index(wrt, len(tape.inputs))
         if tape.backend == "numba":
             layout = self.layout(exact or self.fast.folds(output))
-            back, seed, active = (None, -1, None) if output is None else layout.backward(output, wrt)
+            back, seed, active = (None, -1, layout.inactive) if output is None else layout.backward(output, wrt)
             values, partials, adjoint, finite = run_program(layout.program, points, back, seed, active)
             grads = None if adjoint is None else adjoint[: len(tape.inputs)][rows]
             outputs = values[layout.output_slots]
@@ -1447,16 +1444,14 @@ class _Layout:
         self.program = Program(units.astype(small), terms.astype(small), signs, self.consts, self.n_slots,
                                int(self.n_partials))  # fmt: skip
         self.output_slots = self.slot_of_node[tape.outputs]
+        self.inactive = np.zeros(self.n_slots, dtype=np.bool_)  # evaluate: no partials, no adjoints
         self._back = {}
 
     def _chains(self, program, alone):
         """Members of the fused sums grouped by sum, innermost first; their terms; the products folded in."""
         codes = self.tape.codes
         link, via_second = _chain_links(codes, program.node_of, alone)
-        head, depth = _chain_heads(link)
-        members = np.flatnonzero((codes == _ADD) | (codes == _SUB))
-        members = members[np.lexsort((depth[members], head[members]))]
-        starts = np.flatnonzero(np.r_[True, head[members][1:] != head[members][:-1]]) if members.size else members
+        members, starts, _ = _group_chains(link, np.flatnonzero((codes == _ADD) | (codes == _SUB)))
         term_node, term_const, term_sign = _chain_terms(program, via_second, members, starts)
         product = (term_node >= 0) & (codes[np.maximum(term_node, 0)] == _MUL) & alone[np.maximum(term_node, 0)]
         last = np.append(starts[1:], members.size) - 1 if starts.size else starts
@@ -1622,6 +1617,15 @@ def _chain_terms(program, via_second, members, starts):
     first = slot[starts] - 1  # the first node's first operand goes just before its second
     term_node[first], term_const[first] = program.node_of[0, members[starts]], program.const_of[0, members[starts]]
     return term_node, term_const, term_sign
+
+
+def _group_chains(link, members):
+    """``members`` grouped by chain, each chain from its first (innermost) node on; where each chain starts in
+    that order; and every node's chain head (its first node; itself when not linked)."""
+    head, depth = _chain_heads(link)
+    members = members[np.lexsort((depth[members], head[members]))]
+    heads = head[members]
+    return members, np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]]) if members.size else members, head
 
 
 def _chain_heads(link):
