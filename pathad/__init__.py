@@ -11,7 +11,7 @@ mode) or backward (reverse mode, backpropagation).
 (920.0, {'x': 155.0, 'y': 459.0})
 """
 
-from . import datasets, nn, training
+from . import datasets, functions, nn, training
 from .compiled import CompiledTape, Gradient, Sweep, compile
 from .cost import counted, jacobian_cost
 from .derivatives import Jacobian, derivative, derivatives_from, gradient, jacobian
@@ -27,6 +27,7 @@ from .errors import (
     DrawingTooLargeError,
     ExpressionError,
     GraphFileError,
+    LostDerivativeError,
     MissingDependencyError,
     MissingWeightError,
     MixedTraceError,
@@ -40,9 +41,9 @@ from .errors import (
     UnknownNodeError,
     UnknownSemiringError,
 )
-from .functions import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
+from .functions import *  # noqa: F403  (one function per function primitive of the table)
 from .io import load, save, to_graphml
-from .primitives import PRIMITIVES, Primitive
+from .primitives import BY_NAME, PRIMITIVES, Primitive
 from .semirings import (
     BOOLEAN,
     COUNTING,
@@ -59,6 +60,9 @@ from .semirings import (
 from .solver import solve
 from .symbolic import symbolic_derivative, symbolic_expression, symbolic_graph
 from .tracing import Trace, Traced, trace
+
+# pathad.abs, .max, .round, ... too: not in __all__, so that `from pathad import *` keeps Python's builtins
+globals().update({_name: getattr(functions, _name) for _name in BY_NAME})
 
 __version__ = "0.1.0"
 
@@ -113,17 +117,10 @@ __all__ = [
     "fold_linear",
     "Primitive",
     "PRIMITIVES",
-    "exp",
-    "log",
-    "sqrt",
-    "sin",
-    "cos",
-    "tan",
-    "tanh",
-    "sigmoid",
-    "relu",
+    *functions.__all__,
     "PathadError",
     "DomainError",
+    "LostDerivativeError",
     "NoDependenceError",
     "UnknownNodeError",
     "MissingWeightError",

@@ -47,6 +47,8 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
+from .primitives import PRIMITIVES
+
 __all__ = [
     "ArraySemiring",
     "ARRAY_SEMIRINGS",
@@ -296,6 +298,24 @@ def tree_products(plan, weights, semiring):
     return acc
 
 
+def _zero_on_path(plan, weights, semiring):
+    """For every tree node, whether a weight on its path from its root is ``zero`` (then its value is zero).
+
+    Pointer jumping as :func:`tree_products`, on the exact test ``w == zero``
+    rather than on products, which may have overflowed (inf · 0 is nan) or
+    underflowed to 0 without a zero factor.
+    """
+    dead = weights[plan.tree_edge] == semiring.zero
+    up = plan.parent_index.copy()
+    active = np.flatnonzero(up >= 0)
+    while active.size:
+        above = up[active]
+        dead[active] |= dead[above]
+        up[active] = up[above]
+        active = active[up[active] >= 0]
+    return dead
+
+
 def sweep(plan, weights, seeds, semiring, batch=1):
     """Run a planned sweep: path values from ``seeds`` for every node, shape (n, batch).
 
@@ -321,23 +341,40 @@ def sweep(plan, weights, seeds, semiring, batch=1):
     seeded = np.zeros(plan.n, dtype=bool)
     seeded[np.asarray(seeds, dtype=np.int64)] = True
     values[seeded] = semiring.one
-    acc = tree_products(plan, weights, semiring)
-    root_weights = weights[plan.root_edges]
-    for level in range(plan.depth):
-        _gather_roots(plan, level, values, root_weights, semiring, seeded)
-        a, b = plan.tree_offsets[level], plan.tree_offsets[level + 1]
-        if a < b:
-            values[plan.tree_nodes[a:b]] = semiring.times(values[plan.tree_root[a:b]], acc[a:b])
+    with np.errstate(all="ignore"):  # overflow shows as inf/nan in the values, which the callers check
+        acc = tree_products(plan, weights, semiring)
+        # zero annihilates: an edge whose weight is zero adds no term, even where the path value it meets
+        # overflowed (inf · 0 would be nan); only weights that are exactly zero count, not products that
+        # underflowed to it
+        zeros = semiring.dtype != object and bool((weights == semiring.zero).any())
+        dead = _zero_on_path(plan, weights, semiring) if zeros else None
+        root_weights = weights[plan.root_edges]
+        for level in range(plan.depth):
+            _gather_roots(plan, level, values, root_weights, semiring, seeded, zeros)
+            a, b = plan.tree_offsets[level], plan.tree_offsets[level + 1]
+            if a < b:
+                filled = semiring.times(values[plan.tree_root[a:b]], acc[a:b])
+                if zeros:
+                    root_zero = values[plan.tree_root[a:b]] == semiring.zero
+                    filled = np.where(dead[a:b] | root_zero, semiring.zero, filled)
+                values[plan.tree_nodes[a:b]] = filled
     return values
 
 
-def _gather_roots(plan, level, values, root_weights, semiring, seeded):
-    """One level's roots: ⊕ over their incoming edges of value(other) ⊗ w (⊕ ``one`` for a seed)."""
+def _gather_roots(plan, level, values, root_weights, semiring, seeded, zeros=False):
+    """One level's roots: ⊕ over their incoming edges of value(other) ⊗ w (⊕ ``one`` for a seed).
+
+    With ``zeros`` (some weight is the semiring's zero), an edge whose weight
+    is zero contributes zero whatever value(other) is.
+    """
     a, b = plan.root_offsets[level], plan.root_offsets[level + 1]
     if a == b:
         return
     lo, hi = plan.edge_offsets[level], plan.edge_offsets[level + 1]
-    incoming = semiring.times(values[plan.root_readers[lo:hi]], root_weights[lo:hi])
+    w = root_weights[lo:hi]
+    incoming = semiring.times(values[plan.root_readers[lo:hi]], w)
+    if zeros:
+        incoming = np.where(w == semiring.zero, semiring.zero, incoming)
     gathered = semiring.plus.reduceat(incoming, plan.root_starts[a:b] - lo, axis=0)
     nodes = plan.root_nodes[a:b]
     seeds = seeded[nodes]
@@ -493,18 +530,13 @@ def _build_numba_kernels(numba):
     """Compile the primitive table's rules and the two loops with numba; returns a namespace."""
     from types import SimpleNamespace
 
-    from numba.experimental import jitclass
-
-    from .primitives import BINARY, PRIMITIVES, UNARY
+    from ._numba_math import dispatchers, make_namespace
 
     jit = numba.njit(error_model="numpy")
-    scalar_math = jitclass([])(_ScalarMath)
-    codes = {name: code for code, name in enumerate(("input", *PRIMITIVES))}
-    inline = numba.njit(error_model="numpy", inline="always")  # the dispatch chain: one flat function, not 16 calls
-    binary = _dispatch(inline, [(codes[p.name], *map(inline, (p.value, *p.partials))) for p in BINARY], 2)
-    unary = _dispatch(inline, [(codes[p.name], *map(inline, (p.value, *p.partials))) for p in UNARY], 1)
+    rules = dispatchers(numba)
     arity = np.array([0] + [p.arity for p in PRIMITIVES.values()], dtype=np.int64)
-    one, many = (_program_loop(jit, scalar_math, binary, unary, arity, single) for single in (True, False))
+    one, many = (_program_loop(jit, make_namespace, rules.binary, rules.unary, arity, single)
+                 for single in (True, False))  # fmt: skip
     return SimpleNamespace(program_one=one, program=many, sweep=_sweep_loop(jit), depths=jit(_depths))
 
 
@@ -532,90 +564,6 @@ def node_depths(node_of):
     [0, 0, 1, 2]
     """
     return _numba_kernels().depths(np.ascontiguousarray(node_of, dtype=np.int64))
-
-
-class _ScalarMath:
-    """The math namespace on one float inside numba (C library functions, like FloatMath; nan instead of errors)."""
-
-    def __init__(self):
-        pass
-
-    def exp(self, a):
-        return np.exp(a)
-
-    def log(self, a):
-        return np.log(a)
-
-    def sqrt(self, a):
-        return np.sqrt(a)
-
-    def sin(self, a):
-        return np.sin(a)
-
-    def cos(self, a):
-        return np.cos(a)
-
-    def tan(self, a):
-        return np.tan(a)
-
-    def tanh(self, a):
-        return np.tanh(a)
-
-    def pow(self, a, b):
-        if b == 1.0:  # exact either way (the C pow is within an ulp, so it returns a itself), and much cheaper
-            return a
-        return a**b
-
-    def sigmoid(self, a):
-        if a >= 0:
-            return 1.0 / (1.0 + np.exp(-a))
-        e = np.exp(a)
-        return e / (1.0 + e)
-
-    def relu(self, a):
-        return a if a > 0 else 0.0
-
-    def step(self, a):
-        return 1.0 if a > 0 else 0.0
-
-    def sign(self, a):
-        return float((a > 0) - (a < 0))
-
-
-def _dispatch(jit, rules, arity):
-    """``f(code, m, x, y, need_p, need_q) -> (value, ∂/∂x, ∂/∂y)``: the rule chosen by op code, a chain of ifs.
-
-    Partials that are not needed come back as 0 without being computed.  The
-    chain is inlined into the loop that calls it (one flat function); it takes
-    numbers only, as arrays passed down such a chain would cost a reference
-    count update per call.
-    """
-    if not rules:
-        return jit(_no_rule)
-    (code, value, *partials), rest = rules[0], _dispatch(jit, rules[1:], arity)
-    if arity == 2:
-        first, second = partials
-
-        def binary(c, m, x, y, need_p, need_q):
-            if c != code:
-                return rest(c, m, x, y, need_p, need_q)
-            r = float(value(m, x, y))
-            return r, float(first(m, x, y, r)) if need_p else 0.0, float(second(m, x, y, r)) if need_q else 0.0
-
-        return jit(binary)
-    (only,) = partials
-
-    def unary(c, m, x, y, need_p, need_q):
-        if c != code:
-            return rest(c, m, x, y, need_p, need_q)
-        r = float(value(m, x))
-        return r, float(only(m, x, r)) if need_p else 0.0, 0.0
-
-    return jit(unary)
-
-
-def _no_rule(c, m, x, y, need_p, need_q):
-    return np.nan, np.nan, np.nan
 
 
 def _program_loop(jit, scalar_math, binary, unary, arity, single):
@@ -688,22 +636,27 @@ def _program_loop(jit, scalar_math, binary, unary, arity, single):
         for i in range(back.size):
             u = back[i]
             v, a, b, e, f = units[u, 1], units[u, 2], units[u, 3], units[u, 4], units[u, 5]
+            # a partial 0 adds nothing, even to an adjoint that overflowed (inf · 0 would be nan): zero annihilates
             if units[u, 0] != SUM:  # each active operand gets adjoint · partial
                 if active[a]:
                     for k in range(batch):
-                        adjoint[a, k] += adjoint[v, k] * partials[e, k]
+                        if partials[e, k] != 0.0:
+                            adjoint[a, k] += adjoint[v, k] * partials[e, k]
                 if f >= 0 and active[b]:
                     for k in range(batch):
-                        adjoint[b, k] += adjoint[v, k] * partials[f, k]
+                        if partials[f, k] != 0.0:
+                            adjoint[b, k] += adjoint[v, k] * partials[f, k]
                 continue
             for t in range(units[u, 6], units[u, 7]):  # a sum's partials: ±1, and the other factor of a product
                 a, b, s = terms[t, 0], terms[t, 1], signs[t]
                 if terms[t, 2] and active[a]:
                     for k in range(batch):
-                        adjoint[a, k] += (s * adjoint[v, k]) * values[b, k]
+                        if values[b, k] != 0.0:
+                            adjoint[a, k] += (s * adjoint[v, k]) * values[b, k]
                 if terms[t, 2] and active[b]:
                     for k in range(batch):
-                        adjoint[b, k] += (s * adjoint[v, k]) * values[a, k]
+                        if values[a, k] != 0.0:
+                            adjoint[b, k] += (s * adjoint[v, k]) * values[a, k]
                 if not terms[t, 2] and active[a]:
                     for k in range(batch):
                         adjoint[a, k] += s * adjoint[v, k]
@@ -741,12 +694,14 @@ def _sweep_loop(jit):
             for r in range(root_offsets[level], root_offsets[level + 1]):
                 v, lo = root_nodes[r], root_starts[r]
                 hi = root_starts[r + 1] if r + 1 < root_nodes.size else root_edges.size
-                g = times(code, value[root_readers[lo]], w[root_edges[lo]])
-                for k in range(lo + 1, hi):
-                    g = plus(code, g, times(code, value[root_readers[k]], w[root_edges[k]]))
+                g = zero  # an edge whose weight is zero adds no term: zero annihilates (inf · 0 would be nan)
+                for k in range(lo, hi):
+                    if w[root_edges[k]] != zero:
+                        g = plus(code, g, times(code, value[root_readers[k]], w[root_edges[k]]))
                 value[v] = plus(code, one, g) if seeded[v] else g
             for t in range(tree_offsets[level], tree_offsets[level + 1]):  # parents before children
-                value[tree_nodes[t]] = times(code, value[tree_parent[t]], w[tree_edge[t]])
+                wt = w[tree_edge[t]]
+                value[tree_nodes[t]] = zero if wt == zero else times(code, value[tree_parent[t]], wt)
 
     @jit
     def sweep(code, zero, one, seeded, w, tree_edge, tree_parent, tree_nodes, tree_offsets,

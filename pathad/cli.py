@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 import sys
+import textwrap
 from pathlib import Path
 
 from . import nn
@@ -22,7 +23,7 @@ from .draw import FORMATS, draw
 from .elimination import fold_linear
 from .enumeration import explain
 from .errors import PathadError
-from .expressions import ExpressionError, parse, parse_point
+from .expressions import FUNCTIONS, ExpressionError, parse, parse_point
 from .figures import FIGURES, make_figures
 from .io import save, to_graphml
 from .semirings import MAX_TIMES, as_semiring
@@ -36,6 +37,13 @@ __all__ = ["main", "tour", "figures", "trace_report", "SEMIRING_NAMES"]
 SEMIRING_NAMES = ("real", "boolean", "counting", "max-times", "min-plus", "max-plus")
 
 _SYMBOLIC_NODES = 200  # --symbolic refuses bigger graphs: sympy can take minutes on them
+
+
+
+def _wrapped(text, width=78):
+    """``text`` broken into lines of at most ``width`` characters, at spaces."""
+    return textwrap.fill(text, width, break_on_hyphens=False)
+
 
 _MODES = {"both": ("forward", "backward"), "forward": ("forward",), "backward": ("backward",)}
 
@@ -56,8 +64,8 @@ each command has its own --help""",
   pathad trace "(x + 4*y) * ((x + y) * y)" --at x=3 y=5 --draw h.svg --save h.json
   pathad trace "sigmoid(w*x + b)" --at w=2 x=1 b=0 --json
 
-formulas use numbers, the variables given with --at, pi, e, + - * / ** and
-the functions sin cos tan exp log (ln) sqrt tanh sigmoid relu abs pow""",
+""" + _wrapped("formulas use numbers, the variables given with --at, pi, e, + - * / ** % // and the functions "
+                 + ", ".join(FUNCTIONS)),
     "explain": """examples:
   pathad explain "(x + 4*y) * ((x + y) * y)" --at x=3 y=5 --wrt x
       ∂f/∂x = 1·y·(x+y) + 1·y·(x+4·y) = 40 + 115 = 155
@@ -234,7 +242,7 @@ def _answer(tr, ring, source, value):
         edges = list(value.edges)  # empty when the formula is the input itself
         product = math.prod(w for _, _, w in edges)
         return {"product": float(product), "path": [source, *(tr.label(v) for _, v, _ in edges)]}
-    if isinstance(value, float) and math.isinf(value):
+    if isinstance(value, float) and math.isinf(value) and value == ring.zero:  # min-plus/max-plus: inf is no path
         return None
     return value
 

@@ -454,7 +454,51 @@ class CompiledTape:
         if name in ("real", "max-times") and (weight is None or isinstance(weight, str) and weight == "partial"):
             signed = self._check_partials(seeds, forward)
         values = self._sweep_values(name, seeds, forward, signed)
+        if name == "real" and seeds:
+            values = self._checked_real(values, seeds, forward, signed, targets, allowed)
         return Sweep(self, name, forward, seeds, values, allowed, signed)
+
+    def _checked_real(self, values, seeds, forward, signed, targets, allowed):
+        """Real path values, after checking that those returned (at ``targets`` when given) are finite.
+
+        Where one is not, the generic :func:`pathad.solve` sweeps the same
+        edges: its DomainError names the node where the path value first
+        became non-finite; should it be finite after all (the numpy plan
+        multiplies tree paths in another order, which can overflow on its own),
+        its values are returned instead.
+        """
+        ends = self._positions(targets, "targets") if targets is not None else None
+        with np.errstate(invalid="ignore"):
+            finite = np.isfinite(values if ends is None else values[ends]).all()
+        if finite:
+            return values
+        mask = allowed if allowed is not None else np.ones(self.n_nodes, dtype=bool)
+        edges = np.flatnonzero(mask[self.src] & mask[self.dst])
+        found = self._generic_solve(signed[edges], edges, seeds, forward, ends, None)
+        values = np.zeros(self.n_nodes)
+        values[list(found)] = list(found.values())
+        return values
+
+    def _generic_solve(self, weights, edges, seeds, forward, targets, where):
+        """:func:`pathad.solve` (REAL) over the tape's ``edges`` with ``weights``, by position; {position: value}.
+
+        Nodes carry their labels, so its DomainError names them as the
+        tape does; ``where`` (e.g. "replaying batch element 3") is added to it.
+        """
+        from .solver import solve
+
+        graph = nx.MultiDiGraph()
+        graph.add_nodes_from((p, {"label": self.label(p)}) for p in range(self.n_nodes))
+        graph.add_edges_from(
+            (int(u), int(v), k, {"partial": float(w)})
+            for k, u, v, w in zip(edges.tolist(), self.src[edges], self.dst[edges], weights)
+        )
+        try:
+            return solve(graph, list(seeds), direction="forward" if forward else "backward", targets=targets)
+        except DomainError as error:
+            if where is None:
+                raise
+            raise DomainError(f"{error} ({where})") from None
 
     def _sweep_values(self, name, seeds, forward, signed):
         if not seeds:
@@ -1045,7 +1089,8 @@ class _Program:
 
     def _problem(self):
         tape = self.tape
-        if tape.n_nodes == 0 or not (tape.codes > 0).any():
+        if tape.n_nodes == 0 or not (tape._trace or (tape.codes > 0).any()):
+            # a trace without operations (lambda x: x) is a program all the same: its outputs are inputs
             return (
                 f"{tape.name} has no operations to replay: a graph without 'op' attributes compiles to "
                 "values and partials only (tape.solve works on it)"
@@ -1170,8 +1215,9 @@ class _Program:
     def _run_chunk(self, points, offset, output, wrt):
         """Compute everything, then check: guards first, then domain errors in the columns that keep their branch."""
         result = self.compute(points, output, wrt=wrt)
-        first_guard = self.check_guards(result.at)
+        first_guard = self._excuse_traced_point(self.check_guards(result.at), points)
         if result.finite and first_guard is None:
+            self._check_gradients(points, result, output, wrt, None, offset)
             return result.outputs, result.grads, None
         if first_guard is None:
             first_guard = np.full(points.shape[1], -1, dtype=np.int64)
@@ -1185,8 +1231,59 @@ class _Program:
                 active = self.active_nodes(output, wrt)
                 needed = active[self.tape.src] & active[self.tape.dst]
                 self._check_partials(values, partials, needed[:, None] & (first_guard < 0), offset)
+        self._check_gradients(points, result, output, wrt, first_guard, offset)
         flipped = first_guard if (first_guard >= 0).any() else None
         return result.outputs, result.grads, flipped
+
+    def _excuse_traced_point(self, first_guard, points):
+        """``first_guard`` with the columns at the traced point itself cleared (None when no guard is left).
+
+        At the point the program was traced, the guards' recorded outcomes are
+        the truth: tracing computed them with Python's math, and the tape is
+        that very run.  numpy's vectorized exp, log, tanh, tan and pow may round
+        a last bit differently, which flips a guard that was a near-tie (say
+        ``exp(x) > c`` with c the traced exp(x)); replaying exactly at the
+        traced inputs (bit for bit) therefore never reports a changed branch.
+        Elsewhere a near-tie is judged by the backend's own rounding.
+        """
+        if first_guard is None or not (first_guard >= 0).any():
+            return None
+        traced = self.tape.values[self.input_positions].view(np.int64)
+        at_traced = (np.asarray(points, dtype=np.float64).view(np.int64) == traced[:, None]).all(axis=0)
+        first_guard = np.where(at_traced, -1, first_guard)
+        return first_guard if (first_guard >= 0).any() else None
+
+    def _check_gradients(self, points, result, output, wrt, first_guard, offset):
+        """A DomainError when a gradient (a backward path value) is not finite in a column that keeps its branch.
+
+        Every value and partial is finite by now, so the backward sweep itself
+        overflowed.  The column is swept again by the generic
+        :func:`pathad.solve`, whose message names the node where the path value
+        first became non-finite; should the generic sweep be finite there (the
+        numpy plan multiplies tree paths in another order), its answer is used.
+        """
+        grads = result.grads
+        if grads is None:
+            return
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(grads).all(axis=0)
+        if first_guard is not None:
+            bad &= first_guard < 0
+        for column in np.flatnonzero(bad):
+            grads[:, column] = self._generic_gradient(points, int(column), output, wrt, offset)
+
+    def _generic_gradient(self, points, column, output, wrt, offset):
+        """The gradient at one column by :func:`pathad.solve` on the replayed partials (raises DomainError)."""
+        tape = self.tape
+        point = points[:, column : column + 1]
+        replayed = self.compute(point, output, exact=True, wrt=wrt)
+        values, partials = replayed.everything()
+        active = self.active_nodes(output, wrt)
+        needed = np.flatnonzero(active[tape.src] & active[tape.dst])
+        sources = self.input_positions[_as_index(wrt, len(tape.inputs))]
+        where = f"replaying batch element {offset + column}" if points.shape[1] > 1 or offset else "replaying"
+        sweep = tape._generic_solve(partials[needed, 0], needed, [output], False, sources.tolist(), where)
+        return np.array([sweep.get(int(s), 0.0) for s in sources])
 
     def compute(self, points, output=None, exact=False, wrt=None):
         """A :class:`_Replayed`: values, and with an ``output`` its gradient with respect to ``wrt``, at the columns
@@ -1701,4 +1798,3 @@ def _first_nonfinite(values):
         return np.full(values.shape[1], values.shape[0])
     bad = ~np.isfinite(values)
     return np.where(bad.any(axis=0), np.argmax(bad, axis=0), values.shape[0])
-

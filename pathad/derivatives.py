@@ -26,6 +26,7 @@ from .tracing import resolve_node
 
 __all__ = ["derivative", "gradient", "derivatives_from", "jacobian", "Jacobian"]
 
+
 def derivative(tr, wrt, of=None, *, mode="backward"):
     """∂(of)/∂(wrt) at the traced point, by one sweep restricted to the paths between them.
 

@@ -54,7 +54,7 @@ import networkx as nx
 from .elimination import eliminate, fold_linear
 from .errors import DrawingTooLargeError, RendererNotFoundError, RenderError
 from .files import write_atomically
-from .primitives import FLOAT, PRIMITIVES
+from .primitives import FLOAT, HELPERS, PRIMITIVES
 from .tracing import Trace, resolve_node
 
 __all__ = [
@@ -302,50 +302,35 @@ def _joiner(left, right):
 
 
 class _LabelMath:
-    """The math namespace of :mod:`pathad.primitives` for :class:`Formula` labels.
+    """The math namespace of :mod:`pathad.primitives` for :class:`Formula` labels, built from the table.
 
-    Functions of plain numbers (a constant operand) are evaluated as floats.
+    A function primitive shows as its symbol applied to its operands
+    (``arsinh(x)``), a helper by its label format (``[x>0]``); functions of
+    plain numbers (a constant operand) are evaluated as floats.
     """
 
     def __init__(self, precision):
         self.precision = precision
 
-    def _call(self, name, symbol, a):
-        if not isinstance(a, Formula):
-            return getattr(FLOAT, name)(a)
-        return Formula.name(f"{symbol}({a.text(self.precision)})")
+    def __getattr__(self, name):
+        primitive, helper = PRIMITIVES.get(name), HELPERS.get(name)
+        if primitive is None and helper is None:
+            raise AttributeError(name)
+        number = getattr(FLOAT, name)
 
-    def exp(self, a):
-        return self._call("exp", "exp", a)
+        def label(*args):
+            if not any(isinstance(a, Formula) for a in args):
+                return number(*args)
+            texts = [a.text(self.precision) if isinstance(a, Formula) else _coefficient(a, self.precision)
+                     for a in args]  # fmt: skip
+            if helper is not None:
+                return Formula.name(helper.label.format(*texts))
+            return Formula.name(f"{primitive.symbol}({', '.join(texts)})")
 
-    def log(self, a):
-        return self._call("log", "log", a)
+        return label
 
-    def sin(self, a):
-        return self._call("sin", "sin", a)
-
-    def cos(self, a):
-        return self._call("cos", "cos", a)
-
-    def tan(self, a):
-        return self._call("tan", "tan", a)
-
-    def tanh(self, a):
-        return self._call("tanh", "tanh", a)
-
-    def sigmoid(self, a):
-        return self._call("sigmoid", "σ", a)
-
-    def relu(self, a):
-        return self._call("relu", "relu", a)
-
-    def sign(self, a):
-        return self._call("sign", "sign", a)
-
-    def step(self, a):
-        if not isinstance(a, Formula):
-            return FLOAT.step(a)
-        return Formula.name(f"[{a.text(self.precision)}>0]")
+    def pi(self):
+        return Formula.name("π")
 
     def sqrt(self, a):
         if not isinstance(a, Formula):
@@ -445,7 +430,7 @@ def _formulas(graph, scope, constants, subscripts, precision, max_length):
         symbols[node] = formula if short and not _is_named(node, data) else name
         for pos, slot in enumerate(slots):
             if slot[0] == "edge":
-                edge_formulas[slot[1], node, slot[2]] = primitive.partials[pos](math_, *args, symbols[node])
+                edge_formulas[slot[1], node, slot[2]] = primitive.label_rules[pos](math_, *args, symbols[node])
     return node_formulas, edge_formulas
 
 

@@ -31,25 +31,13 @@ Dual(1.6516332160855343, -0.37794120918695956)
 import math
 import numbers
 
+from . import functions
 from .errors import DomainError
-from .functions import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh  # they take Dual numbers too
+from .functions import *  # noqa: F403  (pathad.sin and friends take Dual numbers too)
 from .operators import PrimitiveArithmetic
 from .primitives import DOMAIN_ERRORS, FLOAT
 
-__all__ = [
-    "Dual",
-    "apply",
-    "derivative",
-    "exp",
-    "log",
-    "sqrt",
-    "sin",
-    "cos",
-    "tan",
-    "tanh",
-    "sigmoid",
-    "relu",
-]
+__all__ = ["Dual", "apply", "derivative", *functions.__all__]
 
 class Dual(PrimitiveArithmetic):
     """A dual number ``value + derivative·ε``.

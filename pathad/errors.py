@@ -10,6 +10,7 @@ import networkx as nx
 __all__ = [
     "PathadError",
     "DomainError",
+    "LostDerivativeError",
     "NoDependenceError",
     "UnknownNodeError",
     "MissingWeightError",
@@ -38,6 +39,16 @@ class DomainError(PathadError, ValueError):
     """An operation was applied outside its domain (log of a negative, division by zero, ...).
 
     The message names the operation, the node's label and the operand values.
+    """
+
+
+class LostDerivativeError(PathadError, TypeError):
+    """A traced value was asked for as a plain number, which would silently drop its derivative.
+
+    ``float()``, ``int()``, ``operator.index``, ``complex()``, ``math.sin`` and
+    the other functions of :mod:`math`, ``np.float64(x)`` and assignment into a
+    float ndarray all ask for one.  The message names the node, the line of
+    code that asked and what to write instead.
     """
 
 

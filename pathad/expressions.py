@@ -2,7 +2,7 @@
 
 The ``pathad`` command reads expressions from the command line.  They are parsed
 with :mod:`ast` and checked against a whitelist: numbers, the variables, the
-constants ``pi`` and ``e``, the operators ``+ - * / **`` (and unary ``-``, ``+``)
+constants ``pi`` and ``e``, the operators ``+ - * / ** % //`` (and unary ``-``, ``+``)
 and calls of the functions in :data:`FUNCTIONS`, each a primitive of
 :data:`pathad.primitives.PRIMITIVES`.  Nothing else is accepted, and the text is
 never given to ``eval``, ``exec`` or ``compile``.
@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import ExpressionError, PathadError
-from .primitives import PRIMITIVES
+from .primitives import BY_NAME, PRIMITIVES
 from .tracing import apply as trace_apply
 from .tracing import trace
 
@@ -53,37 +53,32 @@ __all__ = [
     "MAX_LENGTH",
 ]
 
-#: Function names an expression may call -> the primitive each one applies.
-FUNCTIONS = {
-    "sin": "sin",
-    "cos": "cos",
-    "tan": "tan",
-    "exp": "exp",
-    "log": "log",
-    "ln": "log",
-    "sqrt": "sqrt",
-    "tanh": "tanh",
-    "sigmoid": "sigmoid",
-    "relu": "relu",
-    "abs": "abs",
-    "pow": "pow",
-}
+#: Function names an expression may call -> the primitive each one applies (every function primitive
+#: under its name and its aliases, from the primitive table).
+FUNCTIONS = {alias: p.name for alias, p in BY_NAME.items()}
 
 #: Named constants.
 CONSTANTS = {"pi": math.pi, "e": math.e}
 
 #: Python's operator nodes -> the primitive each one applies.
-OPERATORS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.USub: "neg"}
+OPERATORS = {
+    ast.Add: "add",
+    ast.Sub: "sub",
+    ast.Mult: "mul",
+    ast.Div: "div",
+    ast.Pow: "pow",
+    ast.Mod: "mod",
+    ast.FloorDiv: "floor_divide",
+    ast.USub: "neg",
+}
 
 #: The longest expression accepted, in characters.
 MAX_LENGTH = 10_000
 
-_ALLOWED = "numbers, variables, pi, e, + - * / ** and calls of " + ", ".join(FUNCTIONS)
+_ALLOWED = "numbers, variables, pi, e, + - * / ** % // and calls of " + ", ".join(FUNCTIONS)
 
 _SPELLED = {  # operators Python has and pathad expressions do not, and how to say what was meant
     ast.BitXor: "^ (write powers as x**2)",
-    ast.FloorDiv: "//",
-    ast.Mod: "%",
     ast.MatMult: "@",
     ast.BitAnd: "&",
     ast.BitOr: "|",

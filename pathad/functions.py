@@ -1,80 +1,104 @@
-"""Math functions for traced code: ``pathad.exp(x)``, ``pathad.sigmoid(W @ x)``, ...
+"""Math functions for traced code: ``pathad.exp(x)``, ``pathad.arcsinh(x)``, ``pathad.sigmoid(W @ x)``, ...
 
-Each works on a :class:`~pathad.tracing.Traced` number (recording one node), on a
-:class:`~pathad.dual.Dual` number (carrying its derivative), on a plain real
-number (returning a float) and elementwise on numpy arrays of these.
-The matching numpy ufuncs (``np.exp``, ``np.sin``, ...) work on traced numbers too.
+One function per function primitive of :data:`pathad.primitives.PRIMITIVES`
+(and one per alias: ``pathad.asin`` is ``pathad.arcsin``), generated from the
+table.  Each works on a :class:`~pathad.tracing.Traced` number (recording one
+node), on a :class:`~pathad.dual.Dual` number (carrying its derivative), on a
+plain real number (returning a float) and elementwise on numpy arrays of these.
+The matching numpy ufuncs (``np.exp``, ``np.arcsinh``, ...) work on traced
+numbers too; ``erf``, ``softplus``, ``sigmoid`` and ``relu`` have no ufunc.
 
 Examples
 --------
 >>> from pathad import trace, gradient
 >>> gradient(trace(lambda x: sigmoid(x) * exp(x), 0.0))
 {'x': 0.75}
+>>> round(float(erf(0.5)), 12), hypot(3.0, 4.0)
+(0.520499877813, 5.0)
 """
+
+import builtins
+import inspect
 
 import numpy as np
 
 from .operators import PrimitiveArithmetic
-from .primitives import PRIMITIVES
+from .primitives import BY_NAME
 from .tracing import apply
 
-__all__ = ["exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu"]
+__all__ = [
+    "call",
+    "zeros",
+    "zeros_like",
+    *sorted(name for name in BY_NAME if not hasattr(builtins, name)),  # pathad.abs, .max, ... stay attributes
+]
 
 
-def _unary(name, x):
-    if isinstance(x, np.ndarray):
-        return np.frompyfunc(lambda item: _unary(name, item), 1, 1)(x)
-    apply_ = x._apply if isinstance(x, PrimitiveArithmetic) else apply  # traced, dual, or a plain real
-    result = apply_(PRIMITIVES[name], x)
+def call(primitive, *operands):
+    """Apply a primitive to traced numbers, dual numbers, plain reals or numpy arrays of them (elementwise).
+
+    Examples
+    --------
+    >>> from pathad.primitives import PRIMITIVES
+    >>> call(PRIMITIVES["maximum"], np.array([1.0, 5.0]), 3.0).tolist()
+    [3.0, 5.0]
+    """
+    if any(isinstance(x, np.ndarray) for x in operands):
+        return np.frompyfunc(lambda *xs: call(primitive, *xs), len(operands), 1)(*operands)
+    owner = next((x for x in operands if isinstance(x, PrimitiveArithmetic)), None)
+    result = (apply if owner is None else owner._apply)(primitive, *operands)
     if result is NotImplemented:
-        raise TypeError(f"{name} needs a real number, a traced value or a Dual, got {type(x).__name__} {x!r}")
+        given = ", ".join(f"{type(x).__name__} {x!r}" for x in operands)
+        raise TypeError(f"{primitive.name} needs real numbers, traced values or Duals, got {given}")
     return result
 
 
-def exp(x):
-    """e ** x.  Edge label: the result, e ** x."""
-    return _unary("exp", x)
+def _public(name, primitive):
+    operands = ["x", "y"][: primitive.arity]
+
+    def function(*args):
+        if len(args) != primitive.arity:
+            raise TypeError(f"{name}() takes {primitive.arity} argument{'s' * (primitive.arity > 1)} "
+                            f"({', '.join(operands)}), got {len(args)}")  # fmt: skip
+        return call(primitive, *args)
+
+    function.__name__ = function.__qualname__ = name
+    function.__module__ = __name__
+    function.__signature__ = inspect.Signature(
+        [inspect.Parameter(o, inspect.Parameter.POSITIONAL_OR_KEYWORD) for o in operands]
+    )  # so that pathad.trace(pathad.sqrt, 4.0) names its input x
+    alias = f" (the same as ``{primitive.name}``)" if name != primitive.name else ""
+    function.__doc__ = f"{name}({', '.join(operands)}): {primitive.doc}{alias}"
+    return function
 
 
-def log(x):
-    """Natural logarithm, for x > 0.  Edge label: 1/x."""
-    return _unary("log", x)
+globals().update({name: _public(name, primitive) for name, primitive in BY_NAME.items()})
 
 
-def sqrt(x):
-    """Square root, for x >= 0 (its derivative needs x > 0).  Edge label: 1/(2v) for result v."""
-    return _unary("sqrt", x)
+def zeros(shape):
+    """An object array of ``0.0`` that traced values can be stored in (``h = zeros(3); h[0] = x``).
 
+    A float array (``np.zeros(3)``) can hold only plain numbers, so storing a
+    traced value in it would drop its derivative (pathad raises
+    :class:`pathad.LostDerivativeError` instead).
 
-def sin(x):
-    """Sine.  Edge label: cos x."""
-    return _unary("sin", x)
-
-
-def cos(x):
-    """Cosine.  Edge label: -sin x."""
-    return _unary("cos", x)
-
-
-def tan(x):
-    """Tangent.  Edge label: 1 + v² for result v."""
-    return _unary("tan", x)
-
-
-def tanh(x):
-    """Hyperbolic tangent.  Edge label: 1 - v² for result v."""
-    return _unary("tanh", x)
-
-
-def sigmoid(x):
-    """The logistic function 1/(1 + e^-x).  Edge label: v(1 - v) for result v.
-
-    >>> sigmoid(0.0)
-    0.5
+    Examples
+    --------
+    >>> h = zeros(2)
+    >>> h.dtype, h.tolist()
+    (dtype('O'), [0.0, 0.0])
     """
-    return _unary("sigmoid", x)
+    array = np.empty(shape, dtype=object)
+    array.fill(0.0)
+    return array
 
 
-def relu(x):
-    """max(x, 0).  Edge label: 1 where x > 0, else 0."""
-    return _unary("relu", x)
+def zeros_like(a):
+    """:func:`zeros` with the shape of ``a``.
+
+    Examples
+    --------
+    >>> zeros_like(np.ones((2, 3))).shape
+    (2, 3)
+    """
+    return zeros(np.shape(a))

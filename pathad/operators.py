@@ -1,9 +1,11 @@
 """Python's operators and numpy's ufuncs for number types built on the primitive table.
 
-:class:`PrimitiveArithmetic` maps every arithmetic operator (``+ - * / **``,
-unary ``-``, ``abs``), the element methods numpy calls on object arrays
-(``np.exp(array)`` calls ``element.exp()``) and the numpy ufuncs to one entry of
-:data:`pathad.primitives.PRIMITIVES` each.  A number type supplies only
+:class:`PrimitiveArithmetic` maps every arithmetic operator (``+ - * / ** % //``,
+unary ``-``, ``abs``, ``divmod``, ``round``, ``math.floor``/``ceil``/``trunc``),
+the element methods numpy calls on object arrays (``np.arcsinh(array)`` calls
+``element.arcsinh()``) and the numpy ufuncs to entries of
+:data:`pathad.primitives.PRIMITIVES`; all of it is generated from the table's
+``dunder``, ``name`` and ``ufuncs`` fields.  A number type supplies only
 ``_apply(primitive, *operands)``: the traced scalar records the operation, the
 dual number carries a derivative along.
 
@@ -13,30 +15,66 @@ Examples
 ...     @staticmethod
 ...     def _apply(primitive, *operands):
 ...         return primitive.name
->>> Loud() * 2, np.sin(Loud()), abs(Loud())
-('mul', 'sin', 'abs')
+>>> Loud() * 2, np.sin(Loud()), abs(Loud()), Loud() % 3, np.arctan2(Loud(), 1.0)
+('mul', 'sin', 'abs', 'mod', 'arctan2')
 """
+
+import operator
 
 import numpy as np
 
 from .primitives import PRIMITIVES
 
-__all__ = ["PrimitiveArithmetic", "UFUNCS"]
-
-_ADD, _SUB, _MUL, _DIV, _POW = (PRIMITIVES[n] for n in ("add", "sub", "mul", "div", "pow"))
-_NEG, _ABS = PRIMITIVES["neg"], PRIMITIVES["abs"]
+__all__ = ["PrimitiveArithmetic", "UFUNCS", "COMPOSITE_UFUNCS", "COMPARISONS", "unsupported_ufunc"]
 
 #: numpy ufunc -> the primitive it computes.
-UFUNCS = {
-    np.add: _ADD,
-    np.subtract: _SUB,
-    np.multiply: _MUL,
-    np.true_divide: _DIV,
-    np.power: _POW,
-    np.negative: _NEG,
-    np.absolute: _ABS,
-    **{getattr(np, name): PRIMITIVES[name] for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh")},
+UFUNCS = {getattr(np, name): p for p in PRIMITIVES.values() for name in p.ufuncs if hasattr(np, name)}
+
+
+def _positive(apply, a):
+    return a
+
+
+def _clip(apply, a, low, high):
+    return apply(PRIMITIVES["minimum"], apply(PRIMITIVES["maximum"], a, low), high)
+
+
+def _divmod(apply, a, b):
+    return apply(PRIMITIVES["floor_divide"], a, b), apply(PRIMITIVES["mod"], a, b)
+
+
+def _modf(apply, a):
+    whole = apply(PRIMITIVES["trunc"], a)
+    return apply(PRIMITIVES["sub"], a, whole), whole
+
+
+#: numpy's comparison ufuncs -> the Python comparison each element makes (a traced one records a guard).
+COMPARISONS = {
+    np.less: operator.lt,
+    np.less_equal: operator.le,
+    np.greater: operator.gt,
+    np.greater_equal: operator.ge,
+    np.equal: operator.eq,
+    np.not_equal: operator.ne,
 }
+
+#: numpy ufuncs that are compositions of primitives: ufunc -> f(apply, *operands).
+COMPOSITE_UFUNCS = {
+    np.positive: _positive,
+    np.conjugate: _positive,  # real numbers are their own conjugate
+    np.clip: _clip,
+    np.divmod: _divmod,
+    np.modf: _modf,
+}
+
+
+def unsupported_ufunc(ufunc, kind):
+    """The TypeError for a numpy ufunc without a pathad rule (one line, naming what is known)."""
+    known = sorted({u.__name__ for u in UFUNCS} | {u.__name__ for u in COMPOSITE_UFUNCS})
+    return TypeError(
+        f"numpy.{ufunc.__name__} is not differentiable through pathad (it has no rule for {kind} values); "
+        f"the ufuncs pathad knows are {', '.join(known)}"
+    )
 
 
 class PrimitiveArithmetic:
@@ -48,77 +86,102 @@ class PrimitiveArithmetic:
 
     __slots__ = ()
 
-    def __add__(self, other):
-        return self._apply(_ADD, self, other)
-
-    def __radd__(self, other):
-        return self._apply(_ADD, other, self)
-
-    def __sub__(self, other):
-        return self._apply(_SUB, self, other)
-
-    def __rsub__(self, other):
-        return self._apply(_SUB, other, self)
-
-    def __mul__(self, other):
-        return self._apply(_MUL, self, other)
-
-    def __rmul__(self, other):
-        return self._apply(_MUL, other, self)
-
-    def __truediv__(self, other):
-        return self._apply(_DIV, self, other)
-
-    def __rtruediv__(self, other):
-        return self._apply(_DIV, other, self)
-
-    def __pow__(self, other):
-        return self._apply(_POW, self, other)
-
-    def __rpow__(self, other):
-        return self._apply(_POW, other, self)
-
-    def __neg__(self):
-        return self._apply(_NEG, self)
-
     def __pos__(self):
         return self
 
-    def __abs__(self):
-        return self._apply(_ABS, self)
+    def __round__(self, ndigits=None):
+        """round(x) is rint(x) (half to even, as Python rounds); round(x, n) the ``round`` primitive."""
+        if ndigits is None:
+            return self._apply(PRIMITIVES["rint"], self)
+        return self._apply(PRIMITIVES["round"], self, ndigits)
+
+    def __divmod__(self, other):
+        return _divmod(self._apply, self, other)
+
+    def __rdivmod__(self, other):
+        return _divmod(self._apply, other, self)
 
     # the methods numpy calls on the elements of object arrays
-    def exp(self):
-        return self._apply(PRIMITIVES["exp"], self)
+    def conjugate(self):
+        return self
 
-    def log(self):
-        return self._apply(PRIMITIVES["log"], self)
+    @property
+    def real(self):
+        return self
 
-    def sqrt(self):
-        return self._apply(PRIMITIVES["sqrt"], self)
-
-    def sin(self):
-        return self._apply(PRIMITIVES["sin"], self)
-
-    def cos(self):
-        return self._apply(PRIMITIVES["cos"], self)
-
-    def tan(self):
-        return self._apply(PRIMITIVES["tan"], self)
-
-    def tanh(self):
-        return self._apply(PRIMITIVES["tanh"], self)
+    @property
+    def imag(self):
+        return 0.0
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """np.sin(t), np.float64(2) * t, np.add(array, t): ufuncs as primitives, elementwise over arrays."""
-        if method != "__call__" or kwargs:
-            return NotImplemented
+        primitive, composite = UFUNCS.get(ufunc), COMPOSITE_UFUNCS.get(ufunc)
+        if ufunc in COMPARISONS and method == "__call__" and not kwargs:  # x < np.zeros(4): elementwise, as bools
+            inputs = tuple(np.asarray(i, dtype=object) if isinstance(i, PrimitiveArithmetic) else i for i in inputs)
+            return np.frompyfunc(COMPARISONS[ufunc], 2, 1)(*inputs).astype(bool)
+        if primitive is None and composite is None:
+            raise unsupported_ufunc(ufunc, type(self).__name__)
+        if method != "__call__" or kwargs.get("out") is not None:
+            # reductions and the like: let numpy run them on an object array, element by element
+            inputs = tuple(np.asarray(i, dtype=object) if isinstance(i, PrimitiveArithmetic) else i for i in inputs)
+            return getattr(ufunc, method)(*inputs, **kwargs)
+        if kwargs:
+            raise TypeError(f"numpy.{ufunc.__name__} on {type(self).__name__} values takes no keywords, got "
+                            f"{', '.join(kwargs)}")  # fmt: skip
+        apply = self._apply
+        if composite is not None:
+            rule = lambda *xs: composite(apply, *xs)  # noqa: E731
+        else:
+            rule = lambda *xs: apply(primitive, *xs)  # noqa: E731
         if any(isinstance(i, np.ndarray) for i in inputs):  # elementwise over object arrays
-            return ufunc(*(np.asarray(i, dtype=object) if isinstance(i, PrimitiveArithmetic) else i for i in inputs))
-        primitive = UFUNCS.get(ufunc)
-        if primitive is None:
-            raise TypeError(
-                f"numpy.{ufunc.__name__} is not a pathad primitive, so it has no rule for "
-                f"{type(self).__name__} values; the known ufuncs are {', '.join(sorted(u.__name__ for u in UFUNCS))}"
-            )
-        return self._apply(primitive, *inputs)
+            inputs = tuple(np.asarray(i, dtype=object) if isinstance(i, PrimitiveArithmetic) else i for i in inputs)
+            return np.frompyfunc(rule, len(inputs), ufunc.nout)(*inputs)
+        return rule(*inputs)
+
+
+def _binary_dunders(primitive):
+    def forward(self, other):
+        return self._apply(primitive, self, other)
+
+    def reflected(self, other):
+        return self._apply(primitive, other, self)
+
+    name = primitive.dunder
+    forward.__name__, reflected.__name__ = f"__{name}__", f"__r{name}__"
+    return {forward.__name__: forward, reflected.__name__: reflected}
+
+
+def _unary_dunder(primitive):
+    def method(self):
+        return self._apply(primitive, self)
+
+    method.__name__ = f"__{primitive.dunder}__"
+    return {method.__name__: method}
+
+
+def _element_method(primitive):
+    if primitive.arity == 1:
+
+        def method(self):
+            return self._apply(primitive, self)
+    else:
+
+        def method(self, other):
+            return self._apply(primitive, self, other)
+
+    return method
+
+
+def _install():
+    """Attach the generated operators and element methods (one per table entry and ufunc name)."""
+    for primitive in PRIMITIVES.values():
+        if primitive.dunder:
+            methods = _binary_dunders(primitive) if primitive.arity == 2 else _unary_dunder(primitive)
+            for name, method in methods.items():
+                setattr(PrimitiveArithmetic, name, method)
+        for name in {primitive.name, *primitive.ufuncs}:
+            if primitive.is_function and not hasattr(PrimitiveArithmetic, name):
+                setattr(PrimitiveArithmetic, name, _element_method(primitive))
+
+
+_install()

@@ -9,6 +9,13 @@ on automatic differentiation, section 3).  ``solve`` needs:
 * ⊗ (``times``, *extend*) associative, with identity ``one``;
 * ⊗ distributing over ⊕ on both sides, and ``zero`` annihilating ⊗.
 
+Because ``zero`` annihilates, an edge whose weight ``== zero`` adds the term ``zero``
+(its term is ``zero`` whatever the path value it meets, even one that is not a
+true element, such as an overflowed float: inf · 0 would be nan), so elements
+must compare with ``==`` to a bool.  A semiring whose elements must be finite
+numbers says so with ``finite=True`` (:data:`REAL` does): :func:`pathad.solve`
+then raises :class:`pathad.DomainError` instead of returning ±inf or nan.
+
 On a DAG nothing else is required (⊕ need not be idempotent: 1 + 1 = 2 is what
 makes derivatives add up over paths).  :func:`check_laws` tests these laws on
 sample elements.
@@ -114,6 +121,12 @@ class Semiring:
     weight : str or callable
         The edge weight :func:`pathad.solve` uses when it is given none: an edge
         attribute name, or ``weight(u, v, data)`` returning an element.
+    finite : bool
+        Whether every element is a finite number, so that a path value that is
+        ±inf or nan is an overflow, not an answer.  :func:`pathad.solve` then
+        checks the values it returns and raises :class:`pathad.DomainError`
+        naming the node where the path value first became non-finite.  False
+        for semirings that use inf themselves (MIN_PLUS's zero is +inf).
 
     Examples
     --------
@@ -130,6 +143,7 @@ class Semiring:
     commutative: bool = True
     description: str = ""
     weight: Any = "partial"
+    finite: bool = False
 
     def __repr__(self):
         return f"Semiring({self.name!r})"
@@ -165,7 +179,13 @@ REAL = Semiring(
     operator.add,
     operator.mul,
     description="sum over paths of the product of partials: the derivative ∂t/∂s",
+    finite=True,
 )
+"""(+, ×) over floats, the edge weight ``"partial"``: the path value is ∂t/∂s.
+Its elements are finite floats: a derivative that overflows (every value and
+every partial finite, their product not) is a :class:`pathad.DomainError` from
+:func:`pathad.solve`, never a silent ±inf.
+"""
 
 BOOLEAN = Semiring(
     "boolean",

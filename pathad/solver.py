@@ -9,7 +9,17 @@ from S (along edges when ``direction="forward"``, against them when
 with ``semiring.one`` for the empty path (so value(s) = 1̄ ⊕ ... for s in S).
 Forward, a node's value is pushed along its out-edges as value(u) ⊗ w(u,v);
 backward, along its in-edges as w(u,v) ⊗ value(v): the product is kept in path
-order, so non-commutative semirings stay right.
+order, so non-commutative semirings stay right.  An edge whose weight is the
+semiring's zero adds the term zero: zero annihilates ⊗, so its term is zero whatever it
+meets (an overflowed path value times a partial 0 would otherwise be nan where
+the true derivative is finite).
+
+For a semiring whose elements must be finite numbers (``Semiring.finite``, as
+:data:`pathad.REAL`), the values returned (at ``targets`` when given) are
+checked: a path value that is ±inf or nan raises :class:`pathad.DomainError`
+naming the node where the path value first became non-finite (in the sweep's
+order), the edge and weight involved, and the start/target pair.  The check
+costs one pass over the values; the explanation is worked out only on failure.
 
 The sweep is Kahn's topological order restricted to the relevant subgraph
 (Mohri 2002, the generic single-source shortest-distance algorithm with a
@@ -28,10 +38,12 @@ Examples
 7.0
 """
 
+import math
 from collections.abc import Iterable
 
 import networkx as nx
 
+from .errors import DomainError
 from .semirings import REAL, as_semiring, edge_weight
 from .tracing import Trace, resolve_node
 
@@ -77,6 +89,12 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=
         If the relevant part of ``G`` has a cycle (the message names a node on it).
     pathad.MissingWeightError
         If an edge lacks the weight attribute (the message names the edge).
+    pathad.DomainError
+        With a ``finite`` semiring (REAL), if a returned path value is not a
+        finite number, e.g. a derivative that overflows although every value
+        and partial is finite: the message names the node where the path value
+        first became non-finite, the edge and weight involved, and the
+        start/target pair.
 
     Examples
     --------
@@ -99,15 +117,21 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=
     adjacency = _adjacency(graph, forward)
     seeds = [s for s in dict.fromkeys(seeds) if allowed is None or s in allowed]
     pending = _incoming_counts(adjacency, seeds, allowed)
-    value = _sweep(adjacency, seeds, pending, semiring, _extend(semiring, forward), edge_weight(weight, forward))
+    extend, read = _extend(semiring, forward), edge_weight(weight, forward)
+    value = _sweep(adjacency, seeds, pending, semiring, extend, read)
     if any(pending.values()):
         _raise_cycle(graph, [n for n, count in pending.items() if count])
+    if semiring.finite:
+        checked = value if targets is None else [value[t] for t in dict.fromkeys(ends) if t in value]
+        if not _all_finite(checked.values() if targets is None else checked):
+            ends = None if targets is None else [t for t in dict.fromkeys(ends) if t in value]
+            _raise_nonfinite(graph, adjacency, seeds, allowed, value, ends, semiring, extend, read, forward)
     return value
 
 
 def _sweep(adjacency, seeds, pending, semiring, extend, weight):
     """Kahn's order over the nodes in ``pending`` (node -> incoming edges not yet seen)."""
-    plus = semiring.plus
+    plus, zero = semiring.plus, semiring.zero
     value = dict.fromkeys(seeds, semiring.one)  # the empty path; later paths add to it
     ready = [s for s in seeds if pending[s] == 0]
     while ready:
@@ -117,12 +141,109 @@ def _sweep(adjacency, seeds, pending, semiring, extend, weight):
             if v not in pending:
                 continue
             for data in edges.values():
-                c = extend(a, weight(u, v, data))
+                w = weight(u, v, data)
+                c = extend(a, w)  # still formed, so that counted semirings (pathad.cost) see one ⊗ per edge
+                if w == zero:  # zero annihilates ⊗: the term is zero even where a is not finite (inf · 0 is nan)
+                    c = zero
                 value[v] = plus(value[v], c) if v in value else c  # the first path needs no ⊕
             pending[v] -= len(edges)
             if pending[v] == 0:
                 ready.append(v)
     return value
+
+
+def _all_finite(values):
+    """Whether every value is a finite number (one C-level pass for floats; arrays elementwise)."""
+    try:
+        return all(map(math.isfinite, values))
+    except TypeError:  # not plain numbers (numpy arrays, ...): elementwise
+        import numpy as np
+
+        return all(bool(np.all(np.isfinite(v))) for v in values)
+
+
+def _finite(value):
+    return _all_finite((value,))
+
+
+def _raise_nonfinite(graph, adjacency, seeds, allowed, value, ends, semiring, extend, weight, forward):
+    """A DomainError explaining the first non-finite path value (the slow path: only when the check failed).
+
+    The sweep is run again in the same order, noting when each node finishes.
+    The culprit is the earliest-finished non-finite node among those the
+    non-finite checked values come from (through edges whose weight is not
+    zero); every term flowing into it is finite, so either an edge weight is
+    not finite, a product overflows, or the sum of finite terms does.
+    """
+    finished = _finish_order(adjacency, seeds, _incoming_counts(adjacency, seeds, allowed))
+    bad = [n for n in (value if ends is None else ends) if not _finite(value[n])]
+    inward = _adjacency(graph, not forward)  # node -> the nodes whose values flow into it in this sweep
+    tainted, stack = set(bad), list(bad)
+    while stack:
+        v = stack.pop()
+        for u, edges in inward[v].items():
+            if u in tainted or u not in finished or _finite(value[u]):
+                continue
+            if any(weight(u, v, data) != semiring.zero for data in edges.values()):
+                tainted.add(u)
+                stack.append(u)
+    culprit = min(tainted, key=finished.__getitem__)
+    terms = []  # (tail, head, weight, path value it meets, term) into the culprit, in graph orientation
+    for u, edges in inward[culprit].items():
+        if u not in finished:
+            continue
+        for data in edges.values():
+            w = weight(u, culprit, data)
+            if w != semiring.zero:
+                edge = (u, culprit) if forward else (culprit, u)
+                terms.append((*edge, w, value[u], extend(value[u], w)))
+    target = bad[0] if ends is not None else culprit
+    raise DomainError(_nonfinite_message(graph, seeds, target, culprit, value, terms, semiring, forward))
+
+
+def _finish_order(adjacency, seeds, pending):
+    """node -> its rank in the order :func:`_sweep` finishes nodes (the same Kahn order, without values)."""
+    finished = {}
+    ready = [s for s in seeds if pending[s] == 0]
+    while ready:
+        u = ready.pop()
+        finished[u] = len(finished)
+        for v, edges in adjacency[u].items():
+            if v in pending:
+                pending[v] -= len(edges)
+                if pending[v] == 0:
+                    ready.append(v)
+    return finished
+
+
+def _nonfinite_message(graph, seeds, target, culprit, value, terms, semiring, forward):
+    def name(node):
+        return str(graph.nodes[node].get("label", node))
+
+    starts = ", ".join(name(s) for s in seeds[:3]) + (", ..." if len(seeds) > 3 else "")
+    if semiring.name == REAL.name:
+        pair = f"∂{name(target)}/∂{starts}" if forward else f"∂{starts}/∂{name(target)}"
+    else:
+        pair = f"the {semiring.name} path value between {starts} and {name(target)}"
+    sweep = f"the {'forward' if forward else 'backward'} sweep from {starts}"
+    where = (
+        f"{pair} is {value[target]!r}, not a finite number: in {sweep} the path value first becomes "
+        f"{value[culprit]!r} at node {name(culprit)}"
+    )
+    broken = [t for t in terms if not _finite(t[2])]
+    if broken:
+        tail, head, w, _, _ = broken[0]
+        return f"{where}: edge {name(tail)} -> {name(head)} has weight {w!r}"
+    overflowing = [t for t in terms if not _finite(t[4])]
+    if overflowing:
+        tail, head, w, a, c = overflowing[0]
+        return (
+            f"{where}: along edge {name(tail)} -> {name(head)} (partial {w!r}) the term is "
+            f"{a!r} · {w!r} = {c!r}, beyond the floats"
+        )
+    shown = ", ".join(f"{t[4]!r} along {name(t[0])} -> {name(t[1])}" for t in terms[:4])
+    more = f" and {len(terms) - 4} more" if len(terms) > 4 else ""
+    return f"{where}: its {len(terms)} finite terms ({shown}{more}) add up beyond the floats"
 
 
 def _incoming_counts(adjacency, seeds, allowed):

@@ -25,11 +25,12 @@ Examples
 """
 
 from collections.abc import Iterable
+from functools import partial
 
 import networkx as nx
 
 from .errors import MissingDependencyError
-from .primitives import PRIMITIVES
+from .primitives import PRIMITIVES, namespace_functions
 from .semirings import SYMBOLIC
 from .solver import DIRECTIONS, solve
 from .tracing import Trace, resolve_node
@@ -71,39 +72,24 @@ def _sympy():
 class SympyMath:
     """The math namespace of :mod:`pathad.primitives` for sympy expressions.
 
-    The counterpart of :class:`pathad.primitives.FloatMath`: the same names, so
-    the primitive table's rules build formulas instead of numbers.
+    The counterpart of :class:`pathad.primitives.FloatMath`, built from the same
+    table (each primitive's ``sympy`` formula), so the primitive table's rules
+    build formulas instead of numbers.
 
     Examples
     --------
     >>> import sympy
     >>> m = SympyMath()
     >>> x = sympy.Symbol("x")
-    >>> m.sigmoid(x), m.pow(x, 3)
-    (1/(1 + exp(-x)), x**3)
+    >>> m.sigmoid(x), m.pow(x, 3), m.arcsinh(x)
+    (1/(1 + exp(-x)), x**3, asinh(x))
     """
 
     def __init__(self):
         sp = _sympy()
         self._sp = sp
-        self.exp, self.log, self.sqrt, self.sign = sp.exp, sp.log, sp.sqrt, sp.sign
-        self.sin, self.cos, self.tan, self.tanh = sp.sin, sp.cos, sp.tan, sp.tanh
-
-    def pow(self, a, b):
-        """a ** b."""
-        return a**b
-
-    def sigmoid(self, a):
-        """1 / (1 + e^-a)."""
-        return 1 / (1 + self._sp.exp(-a))
-
-    def relu(self, a):
-        """max(a, 0)."""
-        return self._sp.Max(a, 0)
-
-    def step(self, a):
-        """1 where a > 0, else 0 (Heaviside with value 0 at 0, as FloatMath.step)."""
-        return self._sp.Heaviside(a, 0)
+        for name, formula in namespace_functions("sympy").items():
+            setattr(self, name, partial(formula, sp))
 
 
 def symbolic_graph(G, nodes=None):
@@ -167,7 +153,7 @@ def _annotate(S, node, m):
     result = _exact(primitive.value(m, *operands), m)
     data["expr"] = result
     for _, _, edge in S.in_edges(node, data=True):
-        edge["symbolic"] = _exact(primitive.partials[edge["arg"]](m, *operands, result), m)
+        edge["symbolic"] = _exact(primitive.label_rules[edge["arg"]](m, *operands, result), m)
 
 
 def _operands(S, node, arity, m):

@@ -22,15 +22,20 @@ Examples
 
 import gc
 import inspect
+import linecache
 import math
 import numbers
+import operator
+import os
+import sys
 from contextlib import contextmanager
 from functools import cached_property
 from typing import NamedTuple
 
 import networkx as nx
+import numpy as np
 
-from .errors import DomainError, MixedTraceError, NoDependenceError, UnknownNodeError
+from .errors import DomainError, LostDerivativeError, MixedTraceError, NoDependenceError, UnknownNodeError
 from .operators import PrimitiveArithmetic
 from .primitives import DOMAIN_ERRORS, FLOAT
 
@@ -98,10 +103,11 @@ class Traced(PrimitiveArithmetic):
 
     Behaves like the float ``value`` in arithmetic, comparisons (recorded as
     guards, so ``if``/``while`` work and the trace keeps the branch it took),
-    the functions of :mod:`pathad` and numpy ufuncs.  ``float()`` and ``int()``
-    give a constant the rest of the program may depend on, so they record an
-    equality guard (a replay elsewhere then says so); ``.value`` reads the
-    number without a guard, for constants that cannot change the result (a
+    the functions of :mod:`pathad` and numpy ufuncs.  Anything that asks for a
+    plain number (``float()``, ``int()``, ``math.sin``, a float ndarray) raises
+    :class:`pathad.LostDerivativeError` instead of silently dropping the
+    derivative; ``.value`` reads the number on purpose, recording no
+    dependence (right for constants that cannot change the result, such as a
     log-sum-exp shift).  Traced values are not hashable, since ``==`` compares
     values.
 
@@ -132,8 +138,14 @@ class Traced(PrimitiveArithmetic):
     def __repr__(self):
         return f"Traced({self.value!r}, {self._tape.label(self._node)!r})"
 
+    def __format__(self, spec):
+        """f"{x:.3f}" formats the value (printing takes nothing from the derivative)."""
+        return format(self.value, spec) if spec else repr(self)
+
     # comparisons act on values and are recorded as guards
     def _compare(self, symbol, other, outcome):
+        if isinstance(other, np.ndarray):  # elementwise: numpy calls back once per element
+            return NotImplemented
         if type(other) is Traced:
             guard = Guard(symbol, self._node, other._node, None, outcome)
         else:
@@ -142,16 +154,16 @@ class Traced(PrimitiveArithmetic):
         return outcome
 
     def __lt__(self, other):
-        return self._compare("<", other, self.value < _value(other))
+        return self._compare("<", other, _outcome(operator.lt, self, other))
 
     def __le__(self, other):
-        return self._compare("<=", other, self.value <= _value(other))
+        return self._compare("<=", other, _outcome(operator.le, self, other))
 
     def __gt__(self, other):
-        return self._compare(">", other, self.value > _value(other))
+        return self._compare(">", other, _outcome(operator.gt, self, other))
 
     def __ge__(self, other):
-        return self._compare(">=", other, self.value >= _value(other))
+        return self._compare(">=", other, _outcome(operator.ge, self, other))
 
     def __eq__(self, other):
         if not isinstance(other, (Traced, numbers.Real)):
@@ -168,17 +180,57 @@ class Traced(PrimitiveArithmetic):
     def __bool__(self):
         return self._compare("!=", 0, self.value != 0)
 
-    # float() and int() turn the value into a constant the rest of the program may depend on:
-    # recorded as an equality guard, so a replay at another point cannot silently reuse it
+    # float(), int(), operator.index, complex(), math.* and float ndarrays ask for a plain number:
+    # giving one would drop the derivative without a word, so each of them is an error
     def __float__(self):
-        return float(self._compare("==", self.value, True) and self.value)
+        raise self._lost("float()")
 
     def __int__(self):
-        return int(self._compare("==", self.value, True) and self.value)
+        raise self._lost("int()")
+
+    def __index__(self):
+        raise self._lost("an integer index (operator.index)")
+
+    def __complex__(self):
+        raise self._lost("complex()")
+
+    def _lost(self, asked):
+        return LostDerivativeError(
+            f"{asked} of the traced value {self._tape.describe(self)} (node v{self._node}) would drop its "
+            f"derivative{_asking_line()}. For math functions use pathad.sin or np.sin (and the like); "
+            "for arrays use dtype=object or pathad.zeros(...); to take the number as a deliberate constant, "
+            f"which records no dependence, write {self._tape.label(self._node)}.value"
+        )
+
+
+def _asking_line():
+    """', at file.py:12: y = math.sin(x)' for the innermost frame outside pathad and numpy (or '')."""
+    frame = sys._getframe(2)
+    while frame is not None and _is_internal(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return ""
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    where = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+    return f", at {where}: {line}" if line else f", at {where}"
+
+
+def _is_internal(filename):
+    return filename.startswith(_INTERNAL)
+
+
+_INTERNAL = (os.path.dirname(__file__) + os.sep, os.path.dirname(np.__file__) + os.sep)
 
 
 def _value(operand):
     return operand.value if type(operand) is Traced else operand
+
+
+def _outcome(compare, traced, other):
+    """compare(traced's value, other's), or None for arrays (which compare elementwise)."""
+    if isinstance(other, np.ndarray):
+        return None
+    return compare(traced.value, _value(other))
 
 
 def apply(primitive, *operands):
