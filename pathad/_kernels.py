@@ -42,6 +42,7 @@ A chain 0→1→2 and an edge 0→2; node 2 is a root with two in-edges:
 [1.0, 2.0, 7.0]
 """
 
+import math
 from dataclasses import dataclass
 
 import networkx as nx
@@ -282,20 +283,150 @@ def _parent_index(tree_nodes, parents, n):
 
 
 def tree_products(plan, weights, semiring):
-    """acc for every tree node: the ⊗-product of the weights on its path from its root.
+    """acc for every tree node: the ⊗-product of the weights on its path from its root, by pointer jumping.
 
-    Pointer jumping: ``acc[v] = acc[parent] ⊗ acc[v]`` and ``parent = parent of
-    parent`` for all nodes at once, until every path reaches its root.
+    ``acc[v] = acc[parent] ⊗ acc[v]`` and ``parent = parent of parent`` for
+    all nodes at once, until every path reaches its root.  These are raw
+    float products: associated this way a product of normal numbers can
+    underflow or overflow where the sequential one does not, so :func:`sweep`
+    does not use them as they are (see :func:`_tree_fill`).
     """
-    acc = weights[plan.tree_edge]
+    return _jump(plan, weights[plan.tree_edge], semiring.times)[0]
+
+
+def _jump(plan, acc, times, check=None):
+    """Pointer jumping on ``acc`` (one row per tree node) in place: (acc, rounds), or (None, rounds) when
+    ``check(product)`` (called on each round's products) says a product lost range."""
+    up = plan.parent_index.copy()
+    active = np.flatnonzero(up >= 0)
+    rounds = 0
+    while active.size:
+        above = up[active]
+        product = times(acc[above], acc[active])
+        if check is not None and not check(product):
+            return None, rounds
+        acc[active] = product
+        up[active] = up[above]
+        active = active[up[active] >= 0]
+        rounds += 1
+    return acc, rounds
+
+
+#: How ⊗ acts on the floats of a numeric semiring: "times" multiplies them (products may leave the range of
+#: normal floats), "plus" adds them (sums may overflow); absent: no range to lose (booleans, Python ints).
+_ARITHMETIC = {"real": "times", "counting": "times", "max-times": "times", "min-plus": "plus", "max-plus": "plus"}
+_TINY, _HUGE = float(np.finfo(np.float64).tiny), float(np.finfo(np.float64).max)
+#: A product of two floats within 2**±_SAFE_LOG2 / 2 is a normal float (2**-1022 is the smallest, 2**1024 overflows).
+_SAFE_LOG2 = 1020.0
+
+
+def _log2_span(magnitudes):
+    """The least K with every one of ``magnitudes`` (|x|, none zero) within [2**-K, 2**K]; inf if one is not a
+    normal float (zero, subnormal, inf or nan)."""
+    lo, hi = float(magnitudes.min()), float(magnitudes.max())
+    if not (lo >= _TINY and hi <= _HUGE):  # also false for nan
+        return math.inf
+    return max(math.log2(hi), -math.log2(lo), 0.0)
+
+
+def _normal_products(plan, acc):
+    """Pointer-jumped products of ``acc`` (no zeros in it), or None when one left the normal floats.
+
+    Every product a round forms is checked (its magnitude's min and max),
+    except while a bound says it cannot leave the range: the factors are
+    within 2**±K, so their products are within 2**±2K; a checked round's
+    products give the bound its measured value back.
+    """
+    if acc.size == 0:
+        return acc
+    bound = [_log2_span(np.abs(acc))]
+
+    def normal(product):
+        if 2 * bound[0] <= _SAFE_LOG2:
+            bound[0] *= 2
+            return True
+        if product.size == 0:
+            return True
+        span = _log2_span(np.abs(product))
+        bound[0] = max(bound[0], span)
+        return span <= _SAFE_LOG2
+
+    return _jump(plan, acc, np.multiply, normal)[0]
+
+
+def _scaled_products(plan, acc):
+    """Pointer-jumped products of ``acc`` as (mantissa, exponent) pairs (np.frexp): no range to lose.
+
+    Mantissas stay within [0.5, 1) (renormalised after every product), so
+    only the final ``np.ldexp`` rounds to the floats' range, once, as the
+    value itself.
+    """
+    mantissa, exponent = np.frexp(acc)
+    exponent = exponent.astype(np.int64)
     up = plan.parent_index.copy()
     active = np.flatnonzero(up >= 0)
     while active.size:
         above = up[active]
-        acc[active] = semiring.times(acc[above], acc[active])
+        mantissa[active], carry = np.frexp(mantissa[above] * mantissa[active])
+        exponent[active] += exponent[above] + carry
         up[active] = up[above]
         active = active[up[active] >= 0]
-    return acc
+    return mantissa, exponent
+
+
+def _tree_fill(plan, weights, semiring, zeros):
+    """``fill(root_values, a, b)``: value(root) ⊗ acc for tree nodes a:b, acc the ⊗-product along the path.
+
+    Pointer jumping associates the product differently from the sweep's
+    own order, value(parent) ⊗ w edge by edge: float products of products
+    can underflow (to 0 or a subnormal) or overflow where every sequential
+    value is a normal number, and sums of sums overflow.  So:
+
+    * when ⊗ multiplies floats (real, counting, max-times), the products are
+      checked for leaving the normal floats as they are formed; if one did,
+      all are formed again as mantissa and exponent (:func:`_scaled_products`)
+      and value(root) ⊗ acc is rounded to a float once, at the end;
+    * when ⊗ adds floats (min-plus, max-plus), a sum of finite numbers that
+      overflows stays non-finite; if some acc is, the sums are formed again
+      on the weights scaled by 2**-(rounds + 1) (exact, and no sum can
+      overflow then) and those nodes take (value(root) · s + acc · s) / s.
+
+    Weights equal to ``zero`` count as ``one`` here: ``sweep`` zeroes those
+    paths itself (a zero factor would hide a lost product behind an exact 0).
+    """
+    kind = _ARITHMETIC.get(semiring.name) if weights.dtype == np.float64 else None
+    if kind is None:
+        acc = tree_products(plan, weights, semiring)
+        return lambda roots, a, b: semiring.times(roots, acc[a:b])
+
+    def initial():  # a fresh array each time: the jumping works in place
+        acc = weights[plan.tree_edge]
+        return np.where(acc == semiring.zero, semiring.one, acc) if zeros else acc
+
+    if kind == "times":
+        products = _normal_products(plan, initial())
+        if products is not None:
+            return lambda roots, a, b: semiring.times(roots, products[a:b])
+        mantissa, exponent = _scaled_products(plan, initial())
+
+        def fill(roots, a, b):
+            root_mantissa, root_exponent = np.frexp(roots)
+            filled = np.ldexp(semiring.times(root_mantissa, mantissa[a:b]), root_exponent + exponent[a:b])
+            return np.where(roots == semiring.zero, semiring.zero, filled)
+
+        return fill
+    sums, rounds = _jump(plan, initial(), np.add)
+    if np.isfinite(sums).all():
+        return lambda roots, a, b: roots + sums[a:b]
+    scale = 2.0 ** -(rounds + 1)
+    scaled = _jump(plan, initial() * scale, np.add)[0]
+    finite = np.isfinite(sums)
+
+    def fill_sums(roots, a, b):
+        filled = np.where(finite[a:b], roots + sums[a:b], (roots * scale + scaled[a:b]) / scale)
+        return np.where(roots == semiring.zero, semiring.zero, filled)
+
+    return fill_sums
 
 
 def _zero_on_path(plan, weights, semiring):
@@ -305,19 +436,17 @@ def _zero_on_path(plan, weights, semiring):
     rather than on products, which may have overflowed (inf · 0 is nan) or
     underflowed to 0 without a zero factor.
     """
-    dead = weights[plan.tree_edge] == semiring.zero
-    up = plan.parent_index.copy()
-    active = np.flatnonzero(up >= 0)
-    while active.size:
-        above = up[active]
-        dead[active] |= dead[above]
-        up[active] = up[above]
-        active = active[up[active] >= 0]
-    return dead
+    return _jump(plan, weights[plan.tree_edge] == semiring.zero, np.logical_or)[0]
 
 
 def sweep(plan, weights, seeds, semiring, batch=1):
     """Run a planned sweep: path values from ``seeds`` for every node, shape (n, batch).
+
+    Tree nodes get value(root) ⊗ acc, acc the pointer-jumped product of the
+    weights on their path; a product that leaves the range of normal floats
+    there (where the sequential products need not) is noticed and the path
+    products are formed again safely (see :func:`_tree_fill`): the values are
+    the sequential ones up to rounding, never an artefact of the association.
 
     Parameters
     ----------
@@ -336,27 +465,37 @@ def sweep(plan, weights, seeds, semiring, batch=1):
     >>> plan = Schedule(2, gather=np.array([1, 1]), other=np.array([0, 0]))
     >>> sweep(plan, np.array([[2.0], [3.0]]), [0], ARRAY_SEMIRINGS["max-plus"]).ravel().tolist()
     [0.0, 3.0]
+
+    A chain under a root of value 1e300: 1e-200 · 1e-200 underflows, the
+    path values 1e100 and 1e-100 do not:
+
+    >>> plan = Schedule(4, gather=np.array([1, 1, 2, 3]), other=np.array([0, 0, 1, 2]))
+    >>> w = np.array([[1e300], [0.0], [1e-200], [1e-200]])
+    >>> sweep(plan, w, [0], ARRAY_SEMIRINGS["real"]).ravel().tolist()
+    [1.0, 1e+300, 1e+100, 1e-100]
     """
     values = np.full((plan.n, batch), semiring.zero, dtype=semiring.dtype)
     seeded = np.zeros(plan.n, dtype=bool)
     seeded[np.asarray(seeds, dtype=np.int64)] = True
     values[seeded] = semiring.one
+    if semiring.dtype == np.float64 and weights.dtype != np.float64:  # integer products would wrap around
+        weights = weights.astype(np.float64)
     with np.errstate(all="ignore"):  # overflow shows as inf/nan in the values, which the callers check
-        acc = tree_products(plan, weights, semiring)
         # zero annihilates: an edge whose weight is zero adds no term, even where the path value it meets
         # overflowed (inf · 0 would be nan); only weights that are exactly zero count, not products that
         # underflowed to it
         zeros = semiring.dtype != object and bool((weights == semiring.zero).any())
+        fill = _tree_fill(plan, weights, semiring, zeros)
         dead = _zero_on_path(plan, weights, semiring) if zeros else None
         root_weights = weights[plan.root_edges]
         for level in range(plan.depth):
             _gather_roots(plan, level, values, root_weights, semiring, seeded, zeros)
             a, b = plan.tree_offsets[level], plan.tree_offsets[level + 1]
             if a < b:
-                filled = semiring.times(values[plan.tree_root[a:b]], acc[a:b])
+                roots = values[plan.tree_root[a:b]]
+                filled = fill(roots, a, b)
                 if zeros:
-                    root_zero = values[plan.tree_root[a:b]] == semiring.zero
-                    filled = np.where(dead[a:b] | root_zero, semiring.zero, filled)
+                    filled = np.where(dead[a:b] | (roots == semiring.zero), semiring.zero, filled)
                 values[plan.tree_nodes[a:b]] = filled
     return values
 

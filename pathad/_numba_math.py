@@ -13,10 +13,10 @@ into the replay loop once instead of copying a nested chain per primitive.
 Examples
 --------
 >>> import numba
->>> kernels = dispatchers(numba)
+>>> unary, sin = dispatchers(numba).unary, OP_CODES["sin"]
 >>> @numba.njit
 ... def sine_and_partial(x):
-...     return kernels.unary(kernels.codes["sin"], make_namespace(), x, 0.0, True, False)
+...     return unary(sin, make_namespace(), x, 0.0, True, False)
 >>> sine_and_partial(0.5)[:2] == (math.sin(0.5), math.cos(0.5))
 True
 """

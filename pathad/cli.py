@@ -15,6 +15,7 @@ import json
 import math
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 from . import nn
@@ -169,8 +170,10 @@ def trace_report(text, at, *, wrt=None, modes=("forward", "backward"), semiring=
     -------
     dict
         ``expression``, ``at``, ``value``, ``graph`` (node and edge counts),
-        ``semiring`` and ``meaning``, one entry per mode ({input: answer}) and
-        ``symbolic`` when asked; JSON-ready.  The trace is under ``"trace"``.
+        ``semiring`` and ``meaning``, one entry per mode ({input: answer}),
+        ``symbolic`` when asked and ``notes`` when the result depends on no
+        input (then every derivative is 0, and the note says so); JSON-ready.
+        The trace is under ``"trace"``.
 
     Examples
     --------
@@ -179,6 +182,9 @@ def trace_report(text, at, *, wrt=None, modes=("forward", "backward"), semiring=
     (920.0, {'x': 155.0, 'y': 459.0}, {'x': 155.0, 'y': 459.0})
     >>> trace_report("(x + 4*y) * ((x + y) * y)", {"x": 3, "y": 5}, semiring="counting")["backward"]
     {'x': 2, 'y': 3}
+    >>> report = trace_report("3", {"x": 1})
+    >>> report["backward"], report["notes"]
+    ({'x': 0.0}, ['f does not depend on x: it is the constant 3, so every derivative is 0'])
     """
     ring = as_semiring(semiring)
     wrt = _checked_wrt(wrt, at)
@@ -196,6 +202,10 @@ def trace_report(text, at, *, wrt=None, modes=("forward", "backward"), semiring=
         report[mode] = {w: _answer(tr, ring, w, value) for w, value in _sweep(tr, ring, wrt, mode).items()}
     if symbolic:
         report["symbolic"] = _formulas(tr, wrt)
+    if tr.constant_outputs:
+        inputs = " or ".join(", ".join(at).rsplit(", ", 1)) if at else "any input"
+        why = "so every derivative is 0" if ring.name == "real" else "so no path leads to it"
+        report["notes"] = [f"{name} does not depend on {inputs}: it is the constant {_number(tr.value)}, {why}"]
     report["trace"] = tr
     return report
 
@@ -208,7 +218,9 @@ def _traced(text, at, name):
         plural = "s" if len(missing) > 1 else ""
         given = " ".join(f"{v}=..." for v in missing)
         raise ExpressionError(f"no value for the variable{plural} {', '.join(missing)}: add {given} to --at")
-    return expression.trace(at, name=name)
+    with warnings.catch_warnings():  # a formula that depends on no variable: the report says so in words
+        warnings.filterwarnings("ignore", "no output of", UserWarning)
+        return expression.trace(at, name=name)
 
 
 def _checked_wrt(wrt, at):
@@ -279,6 +291,8 @@ def _print_report(report, name, out):
         print(_sweep_note(mode, len(report[mode]), name), file=out)
     for w, formula in report.get("symbolic", {}).items():
         print(f"∂{name}/∂{w} = {formula}", file=out)
+    for note in report.get("notes", ()):
+        print(note, file=out)
 
 
 def _print_table(report, name, modes, out):

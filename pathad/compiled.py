@@ -65,7 +65,7 @@ from .errors import BranchError, DomainError, MissingDependencyError, MissingWei
 from .primitives import ARRAY, PRIMITIVES
 from .semirings import SEMIRINGS, EdgePath, Scored, as_semiring
 from .solver import is_forward
-from .tracing import Trace, trace
+from .tracing import Trace, _as_tree, rebuild, trace
 
 __all__ = ["compile", "CompiledTape", "Sweep", "Gradient", "OPS"]
 
@@ -269,7 +269,12 @@ class CompiledTape:
         Per node: operation code (an index into :data:`OPS`, -1 for none) and
         recorded value (nan when unknown).
     inputs : dict
-        Input name -> position (nodes whose op is "input").
+        Input name -> position (nodes whose op is "input"), one per scalar
+        input: an array argument ``v`` of a trace gives ``v[0]``, ``v[1]``, ...
+    arguments : dict
+        The traced function's argument name -> position, or an int ndarray
+        of positions shaped like the array argument: replay takes and
+        returns these shapes.
     outputs : list
         Output positions (a trace's outputs; for a plain graph, its op nodes
         that feed nothing).
@@ -298,6 +303,8 @@ class CompiledTape:
         self.name = tr.name if tr is not None else "graph"
         self._read_program_interface(tr)
         self._input_rows = {name: row for row, name in enumerate(self.inputs)}
+        self._argument_rows = self._rows_of_arguments()
+        self._scalar_arguments = all(isinstance(row, int) for row in self._argument_rows.values())
         self._plans = {}
         self._variants = []
         self._wrt_names = {}
@@ -307,14 +314,34 @@ class CompiledTape:
         if tr is not None:
             self.inputs = {name: self._position_of_node(node) for name, node in tr.inputs.items()}
             self.outputs = [self._position_of_node(node) for node in tr.outputs]
-            self._structure = tr._structure
+            self.arguments = {
+                name: self._position_of_node(nodes) if not isinstance(nodes, np.ndarray)
+                else np.array([self._position_of_node(n) for n in nodes.ravel().tolist()], dtype=np.int64).reshape(
+                    nodes.shape)
+                for name, nodes in tr.arguments.items()
+            }  # fmt: skip
+            self._tree = tr._tree
             self._guards = list(tr.tape.guards)
         else:
             self.inputs = {self.label(int(p)): int(p) for p in input_positions}
             fed = np.bincount(self.src, minlength=self.n_nodes) > 0
             self.outputs = [int(p) for p in np.flatnonzero((self.codes > 0) & ~fed)]
-            self._structure = None if len(self.outputs) == 1 else tuple(self.label(p) for p in self.outputs)
+            self.arguments = dict(self.inputs)
+            structure = None if len(self.outputs) == 1 else tuple(self.label(p) for p in self.outputs)
+            self._tree = _as_tree(structure, len(self.outputs))
             self._guards = []
+
+    def _rows_of_arguments(self):
+        """Argument name -> its input row (int), or an int ndarray of rows shaped like the array argument."""
+        row_of = {position: row for row, position in enumerate(self.inputs.values())}
+        rows = {}
+        for name, positions in self.arguments.items():
+            if isinstance(positions, np.ndarray):
+                flat = [row_of.get(p, -1) for p in positions.ravel().tolist()]
+                rows[name] = np.array(flat, dtype=np.int64).reshape(positions.shape)
+            else:
+                rows[name] = row_of.get(positions, -1)
+        return rows
 
     def _position_of_node(self, node):
         if self._index is None:
@@ -579,10 +606,14 @@ class CompiledTape:
 
         Parameters
         ----------
-        *args, **inputs : float or array of shape (B,)
-            New input values, positionally in the trace's input order or by
-            name; inputs not given keep their recorded values.  Arrays give a
-            batch of B points, computed together.
+        *args, **inputs : float or array
+            New input values, positionally in the traced function's argument
+            order or by name (an argument's name, or an element's flat name
+            such as ``"v[1]"``); inputs not given keep their recorded values.
+            A number input takes a float for one point or an array (B,) for a
+            batch of B points; an array input traced with shape S takes an
+            array of shape S for one point or (B, *S) for a batch (a leading
+            batch axis, as ``jax.vmap``).  A batch is computed together.
         at : array of shape (n_inputs,) or (n_inputs, B), optional
             All inputs at once, in the trace's input order (instead of
             ``args``/``inputs``): the cheapest way to call a replay often.
@@ -598,7 +629,8 @@ class CompiledTape:
         Returns
         -------
         float or numpy.ndarray, or a tuple, list or dict of them
-            Shaped as :attr:`pathad.Trace.value`; arrays of shape (B,) for a batch.
+            Shaped as :attr:`pathad.Trace.value`; for a batch each part gains
+            a leading axis of length B.
 
         Raises
         ------
@@ -616,11 +648,16 @@ class CompiledTape:
         >>> tape = compile(trace(lambda x, y: x * y + y, x=2.0, y=3.0))
         >>> tape.evaluate(x=np.array([1.0, 2.0]), y=10.0).tolist()
         [20.0, 30.0]
+        >>> tape = compile(trace(lambda W, v: W @ v, np.eye(2), np.ones(2)))
+        >>> tape.evaluate(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 1.0])).tolist()
+        [3.0, 7.0]
+        >>> tape.evaluate(v=np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])).shape  # a batch of 3 v's, W as traced
+        (3, 2)
         """
         self._program  # noqa: B018 - first: a tape without operations says so before anything else
         points, scalar = self._points(args, inputs, at, fixed)
         outputs, _ = self._replay(points, None, retrace)
-        return self._shape(outputs[:, 0].tolist() if scalar else list(outputs))
+        return self._shape(outputs, scalar)
 
     def gradient(self, *args, of=None, wrt=None, at=None, fixed=None, retrace=None, **inputs):
         """{input: ∂of/∂input} at new inputs: values, partials and the backward sweep, replayed.
@@ -668,10 +705,9 @@ class CompiledTape:
         """
         self._program  # noqa: B018 - first: a tape without operations says so before anything else
         points, scalar = self._points(args, inputs, at, fixed)
-        output, rows = self._output(of), self._wrt_rows(wrt)
+        output, (rows, names) = self._output(of), self._wrt_rows(wrt)
         values, grads = self._replay(points, output, retrace, rows)
         value = values[self.outputs.index(output)] if output in self.outputs else self._value_of(output, points)
-        names = self._input_rows if rows is None else self._gradient_rows(rows)
         if scalar:
             return float(value[0]), Gradient(names, grads[:, 0])
         return value, Gradient(names, grads)
@@ -684,23 +720,32 @@ class CompiledTape:
         return self._wrt_names[rows]
 
     def _wrt_rows(self, wrt):
-        """None (all inputs), a range, or a tuple of input rows, from names or rows."""
+        """(rows, names): None (all inputs), a range, or a tuple of input rows, from names, argument names or rows;
+        and {gradient key: row of the gradient array, or an ndarray of rows for an array argument}."""
         if wrt is None:
-            return None
+            return None, self._argument_rows
         if isinstance(wrt, range):
             ends = (wrt[0], wrt[-1]) if len(wrt) else (0, 0)
             if not (0 <= min(ends) and max(ends) < len(self.inputs)):
                 raise ValueError(f"wrt={wrt!r} is out of range for {len(self.inputs)} inputs")
-            return wrt
-        rows = []
+            return wrt, self._gradient_rows(wrt)
+        rows, names, shaped = [], {}, False
         for item in [wrt] if isinstance(wrt, str) else wrt:
             if isinstance(item, str) and item in self._input_rows:
+                names[item] = len(rows)
                 rows.append(self._input_rows[item])
+            elif isinstance(item, str) and isinstance(self._argument_rows.get(item), np.ndarray):
+                block = self._argument_rows[item]
+                names[item] = len(rows) + np.arange(block.size).reshape(block.shape)
+                rows.extend(block.ravel().tolist())
+                shaped = True
             elif isinstance(item, numbers.Integral) and not isinstance(item, bool) and 0 <= item < len(self.inputs):
+                names[list(self.inputs)[item]] = len(rows)
                 rows.append(int(item))
             else:
                 raise ValueError(f"wrt: {item!r} is not an input; the inputs are {list(self.inputs)[:8]}")
-        return tuple(rows)
+        rows = tuple(rows)
+        return rows, (names if shaped else self._gradient_rows(rows))
 
     def _value_of(self, node, points):
         """The value of a node that is not an output (rare: ``of=`` an inner node), by one more replay."""
@@ -720,6 +765,8 @@ class CompiledTape:
             return self._points_fixed(at, fixed, args or inputs)
         if at is not None:
             return self._points_at(at, args or inputs)
+        if not self._scalar_arguments:
+            return self._points_shaped(args, inputs)
         if not inputs and len(args) == len(self.inputs):  # all given positionally: one numpy call
             try:
                 points = np.array(args, dtype=np.float64)
@@ -746,6 +793,44 @@ class CompiledTape:
             points[row] = arrays.get(name, self.values[self.inputs[name]])
         return points, all(a.ndim == 0 for a in arrays.values())
 
+    def _points_shaped(self, args, inputs):
+        """:meth:`_points` for a trace with array arguments: each given as its traced shape S or (B, *S)."""
+        names = list(self.arguments)
+        if len(args) > len(names):
+            raise TypeError(f"{self.name} takes {len(names)} arguments, got {len(args)} positionally")
+        given = dict(zip(names, args))
+        for name, value in inputs.items():
+            if (name not in self.arguments and name not in self.inputs) or name in given:
+                problem = "is given twice" if name in given else "is not an input"
+                raise TypeError(f"{name!r} {problem}; the arguments are {names}")
+            given[name] = value
+        columns, batches = [], {}
+        for name, value in given.items():
+            rows = self._argument_rows[name] if name in self.arguments else self._input_rows[name]
+            shape = np.shape(rows)
+            array = np.asarray(value, dtype=np.float64)
+            if array.shape == shape:
+                columns.append((np.ravel(rows), array.reshape(-1, 1)))
+            elif array.ndim == len(shape) + 1 and array.shape[1:] == shape:
+                batches[name] = array.shape[0]
+                columns.append((np.ravel(rows), array.reshape(array.shape[0], -1).T))
+            else:
+                batch = f"({', '.join(['B', *map(str, shape)])}{',' if not shape else ''})"
+                raise ValueError(
+                    f"input {name!r} was traced with shape {shape}: give shape {shape} for one point or {batch} "
+                    f"for a batch of B points, got shape {array.shape}"
+                )
+        sizes = set(batches.values())
+        if len(sizes) > 1:
+            shown = ", ".join(f"{name}: {size}" for name, size in batches.items())
+            raise ValueError(f"batched inputs must agree on the batch size B (the leading axis), got {shown}")
+        batch = sizes.pop() if sizes else 1
+        points = np.empty((len(self.inputs), batch))
+        points[:] = self.values[list(self.inputs.values())][:, None] if self.inputs else 0.0
+        for rows, values in columns:
+            points[rows] = values
+        return points, not batches
+
     def _points_at(self, at, also_given):
         if also_given:
             raise TypeError("give the inputs either as at= or as arguments, not both")
@@ -770,12 +855,17 @@ class CompiledTape:
             raise ValueError(f"with {fixed.size} fixed inputs, at= needs shape {shapes}, got {points.shape}")
         return (_Batch(fixed, points[:, None]), True) if points.ndim == 1 else (_Batch(fixed, points), False)
 
-    def _shape(self, values):
-        if self._structure is None:
-            return values[0]
-        if self._structure in ("tuple", "list"):
-            return tuple(values) if self._structure == "tuple" else values
-        return dict(zip(self._structure, values))
+    def _shape(self, outputs, scalar):
+        """The outputs (one row per output) rebuilt in the traced result's shape; a batch axis first for a batch."""
+
+        def leaf(rows, shape):
+            if not shape:
+                return rows[0]
+            if scalar:
+                return np.array(rows, dtype=np.float64).reshape(shape)
+            return np.array(rows, dtype=np.float64).T.reshape((-1, *shape))
+
+        return rebuild(self._tree, outputs[:, 0].tolist() if scalar else list(outputs), leaf)
 
     def _replay(self, points, output, retrace, wrt=None):
         """Outputs and gradients (lists of arrays (B,)) at ``points``, re-tracing flipped points if asked."""
@@ -802,7 +892,9 @@ class CompiledTape:
         return self.outputs.index(output)
 
     def _retraced(self, retrace, point):
-        variant = compile(trace(retrace, *point.tolist()), backend=self.backend)
+        arguments = [point[rows] if isinstance(rows, np.ndarray) else float(point[rows])
+                     for rows in self._argument_rows.values()]  # fmt: skip
+        variant = compile(trace(retrace, *arguments), backend=self.backend)
         if list(variant.inputs) != list(self.inputs) or len(variant.outputs) != len(self.outputs):
             raise ReplayError(f"retrace= function has inputs {list(variant.inputs)}, the tape {list(self.inputs)}")
         self._variants.append(variant)
@@ -825,7 +917,8 @@ class Gradient(Mapping):
     """What :meth:`CompiledTape.gradient` returns: {input name: ∂output/∂input}, read from one array.
 
     A read-only mapping that compares equal to the dict :func:`pathad.gradient`
-    returns; values are floats for one point, arrays (B,) for a batch.
+    returns; values are floats for one point, arrays (B,) for a batch; for an
+    array argument of shape S, arrays of shape S, or (B, *S) for a batch.
     ``array`` holds all of them in input order, shape (inputs,) or (inputs, B),
     without building a dict (which, for thousands of inputs, costs more than
     the replay).
@@ -844,7 +937,10 @@ class Gradient(Mapping):
         self._rows, self.array = rows, array
 
     def __getitem__(self, name):
-        value = self.array[self._rows[name]]
+        rows = self._rows[name]
+        value = self.array[rows]
+        if isinstance(rows, np.ndarray):  # an array argument: its shape, the batch axis first
+            return value if self.array.ndim == 1 else np.moveaxis(value, -1, 0)
         return float(value) if self.array.ndim == 1 else value
 
     def __iter__(self):

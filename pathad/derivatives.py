@@ -7,6 +7,15 @@ source, many targets); a backward sweep from t gives ∂t/∂v for every v at on
 with |L| inputs and |K| outputs that is |L| forward sweeps or |K| backward ones
 (the lecture's Fig. 5); ``mode="auto"`` takes the fewer.
 
+Array inputs and outputs (see :func:`pathad.trace`) are flattened into their
+scalar nodes for the sweeps; the results are shaped again: :func:`gradient`
+gives an array shaped like each array argument, :attr:`Jacobian.blocks` and
+:attr:`Jacobian.array` give blocks shaped output-shape + input-shape.
+
+An output that depends on no input (a plain number the function returned) has
+derivatives 0; :func:`derivative`, :func:`gradient` and :func:`jacobian` say so
+with a ``UserWarning`` naming it.
+
 Examples
 --------
 >>> from pathad import trace
@@ -17,12 +26,14 @@ Examples
 459.0
 """
 
-from dataclasses import dataclass
+import numbers
+import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .solver import is_forward, solve
-from .tracing import resolve_node
+from .tracing import rebuild, resolve_node
 
 __all__ = ["derivative", "gradient", "derivatives_from", "jacobian", "Jacobian"]
 
@@ -34,7 +45,8 @@ def derivative(tr, wrt, of=None, *, mode="backward"):
     ----------
     tr : Trace
     wrt : str or int
-        Input name, node label or node id.
+        Input name, node label or node id; or the name of an array argument,
+        which gives an array of partials shaped like it.
     of : str or int, optional
         The output (default: the trace's single output).
     mode : {"backward", "forward"}
@@ -45,8 +57,16 @@ def derivative(tr, wrt, of=None, *, mode="backward"):
     >>> tr = trace(lambda x: x * x * x, 2.0)
     >>> derivative(tr, "x"), derivative(tr, "x", mode="forward")
     (12.0, 12.0)
+    >>> import numpy as np
+    >>> derivative(trace(lambda v: v @ v, np.array([1.0, 2.0])), "v")
+    array([2., 4.])
     """
-    source, target = resolve_node(tr, wrt), _output(tr, of)
+    target = _output(tr, of)
+    _warn_constant(tr, [target])
+    key, nodes = _wrt_groups(tr, [wrt])[0]
+    if isinstance(nodes, np.ndarray):
+        return _partials(tr, target, [(key, nodes)], mode)[key]
+    source = nodes
     if is_forward(mode, "mode"):
         return solve(tr.graph, source, direction="forward", targets=target).get(target, 0.0)
     return solve(tr.graph, target, direction="backward", targets=source).get(source, 0.0)
@@ -56,8 +76,11 @@ def gradient(tr, of=None, *, wrt=None, mode="backward"):
     """All partials of one output: {input: ∂output/∂input}.
 
     Backward mode does it in ONE sweep from the output; forward mode needs one
-    sweep per input.  ``wrt`` defaults to every input; the keys are the
-    references as given (input names by default).
+    sweep per scalar input.  ``wrt`` defaults to every argument of the traced
+    function; it may be one reference or several: input names (``"x"``,
+    ``"v[1]"``), node labels, node ids, or the name of an array argument
+    (``"v"``).  The keys are the references as given (the argument names by
+    default); an array argument's value is a float ndarray shaped like it.
 
     Examples
     --------
@@ -65,15 +88,48 @@ def gradient(tr, of=None, *, wrt=None, mode="backward"):
     >>> tr = trace(lambda x, y: x * y + y, x=2.0, y=3.0)
     >>> gradient(tr), gradient(tr, mode="forward")
     ({'x': 3.0, 'y': 3.0}, {'x': 3.0, 'y': 3.0})
+    >>> import numpy as np
+    >>> tr = trace(lambda v, c: c * np.sum(v * v), np.array([1.0, 2.0, 3.0]), 0.5)
+    >>> gradient(tr)
+    {'v': array([1., 2., 3.]), 'c': 14.0}
+    >>> gradient(tr, wrt="v[1]"), gradient(tr, wrt=["c", "v"])
+    ({'v[1]': 2.0}, {'c': 14.0, 'v': array([1., 2., 3.])})
     """
-    refs = list(tr.inputs) if wrt is None else list(wrt)
-    nodes = [resolve_node(tr, r) for r in refs]
     target = _output(tr, of)
-    if is_forward(mode, "mode"):
-        sweeps = [solve(tr.graph, n, direction="forward", targets=target) for n in nodes]
-        return {r: s.get(target, 0.0) for r, s in zip(refs, sweeps)}
-    adjoint = solve(tr.graph, target, direction="backward", targets=nodes)
-    return {r: adjoint.get(n, 0.0) for r, n in zip(refs, nodes)}
+    _warn_constant(tr, [target])
+    return _partials(tr, target, _wrt_groups(tr, wrt), mode)
+
+
+def _partials(tr, target, groups, mode):
+    """{key: ∂target/∂nodes} for (key, node id or ndarray of ids) groups, by one backward or many forward sweeps."""
+    flat = list(dict.fromkeys(n for _, nodes in groups for n in np.ravel(nodes).tolist()))
+    if not flat:
+        found = {}
+    elif is_forward(mode, "mode"):
+        found = {n: solve(tr.graph, n, direction="forward", targets=target).get(target, 0.0) for n in flat}
+    else:
+        adjoint = solve(tr.graph, target, direction="backward", targets=flat)
+        found = {n: adjoint.get(n, 0.0) for n in flat}
+    result = {}
+    for key, nodes in groups:
+        if isinstance(nodes, np.ndarray):
+            result[key] = np.array([found[n] for n in nodes.ravel().tolist()], dtype=np.float64).reshape(nodes.shape)
+        else:
+            result[key] = found[nodes]
+    return result
+
+
+def _wrt_groups(tr, wrt):
+    """[(key, node id or ndarray of node ids)]: the arguments by default, else each reference as given."""
+    if wrt is None:
+        return list(tr.arguments.items())
+    refs = [wrt] if isinstance(wrt, (str, numbers.Integral)) else list(wrt)
+    arguments = getattr(tr, "arguments", {})
+    groups = []
+    for ref in refs:
+        nodes = arguments.get(ref) if isinstance(ref, str) else None
+        groups.append((ref, nodes if isinstance(nodes, np.ndarray) else resolve_node(tr, ref)))
+    return groups
 
 
 def derivatives_from(tr, wrt):
@@ -93,16 +149,33 @@ def derivatives_from(tr, wrt):
 class Jacobian:
     """A Jacobian and how it was computed.
 
+    ``matrix`` is flat: one row per scalar output, one column per scalar
+    input.  For array programs, :attr:`blocks` and :attr:`array` give the
+    same numbers shaped output-shape + input-shape (as ``jax.jacobian``
+    does), so that the Jacobian of v ↦ W @ v is the matrix W itself.
+
     Attributes
     ----------
     matrix : numpy.ndarray
         ``matrix[i, j]`` = ∂of[i]/∂wrt[j].
     wrt, of : tuple
-        Column and row references.
+        Column and row references (flat: ``"v[0]"``, ``"f[1,2]"``).
     mode : str
         "forward" (one sweep per column) or "backward" (one sweep per row).
     sweeps : int
         The number of sweeps performed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pathad import trace
+    >>> W = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> J = jacobian(trace(lambda v: W @ v, np.array([1.0, 1.0])))
+    >>> J.matrix.shape, J.array.tolist() == W.tolist()
+    ((3, 2), True)
+    >>> J = jacobian(trace(lambda v, s: {"y": s * v, "n": v @ v}, np.array([1.0, 2.0]), 3.0))
+    >>> J.blocks["y"]["v"].tolist(), J.blocks["y"]["s"].tolist(), J.blocks["n"]["v"].tolist()
+    ([[3.0, 0.0], [0.0, 3.0]], [1.0, 2.0], [2.0, 4.0])
     """
 
     matrix: np.ndarray
@@ -110,9 +183,54 @@ class Jacobian:
     of: tuple
     mode: str
     sweeps: int
+    # (row tree, [(column key, column shape, column indices)]): how blocks are cut out of the matrix
+    layout: tuple = field(default=None, repr=False, compare=False)
 
     def __array__(self, dtype=None, copy=None):
         return self.matrix if dtype is None else self.matrix.astype(dtype)
+
+    @property
+    def blocks(self):
+        """The Jacobian cut into blocks: the outputs' structure, and in it {argument: block} per output part.
+
+        A block is ∂part/∂argument, a float ndarray of shape part-shape +
+        argument-shape (a float when both are numbers).  With ``of`` given,
+        the outermost level is {of reference: ...}; with ``wrt`` given, the
+        inner keys are its references (an array argument's name gives its
+        whole block).
+        """
+        rows, columns = self._layout()
+
+        def leaf(row_indices, shape):
+            block = {}
+            for key, column_shape, column_indices in columns:
+                part = self.matrix[np.ix_(list(row_indices), list(column_indices))].reshape(shape + column_shape)
+                block[key] = float(part) if part.ndim == 0 else part
+            return block
+
+        return rebuild(rows, list(range(self.matrix.shape[0])), leaf)
+
+    @property
+    def array(self):
+        """The single block, of shape output-shape + input-shape, when there is one output part and one argument.
+
+        For v ↦ W @ v that is W.  Several outputs (a tuple, a dict) or several
+        arguments: use :attr:`blocks`, or :attr:`matrix` for the flat form.
+        """
+        rows, columns = self._layout()
+        if rows is not None and rows[0] != "array" or len(columns) != 1:
+            parts = "one output part" if rows is None or rows[0] == "array" else "several output parts"
+            raise ValueError(
+                f"this Jacobian has {parts} and {len(columns)} argument{'s' if len(columns) != 1 else ''}; "
+                "Jacobian.array needs one of each: use Jacobian.blocks (or .matrix, flat)"
+            )
+        return self.blocks[columns[0][0]]
+
+    def _layout(self):
+        if self.layout is not None:
+            return self.layout
+        rows = ("dict", tuple((ref, None) for ref in self.of))
+        return rows, [(ref, (), (j,)) for j, ref in enumerate(self.wrt)]
 
     def __repr__(self):
         return (
@@ -126,7 +244,10 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto"):
 
     ``mode="auto"`` chooses forward when there are fewer inputs than outputs
     (|L| < |K| in the lecture's Fig. 5) and backward otherwise; the result says
-    which it used.
+    which it used.  ``wrt`` defaults to every input, ``of`` to every output;
+    either may list references (an array argument's name stands for all its
+    elements).  The :class:`Jacobian`'s ``matrix`` is flat; ``blocks`` and
+    ``array`` shape it like the arguments and results.
 
     Examples
     --------
@@ -135,24 +256,58 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto"):
     >>> J = jacobian(tr)
     >>> J.mode, J.sweeps, J.matrix.ravel().tolist()
     ('forward', 1, [4.0, 3.0, 1.0])
+    >>> import numpy as np
+    >>> jacobian(trace(lambda v: v * v, np.array([1.0, 2.0]))).array
+    array([[2., 0.],
+           [0., 4.]])
     """
-    wrt = tuple(tr.inputs) if wrt is None else tuple(wrt)
-    of = tuple(tr.label(n) for n in tr.outputs) if of is None else tuple(of)
-    columns = [resolve_node(tr, r) for r in wrt]
-    rows = [resolve_node(tr, r) for r in of]
+    groups = _wrt_groups(tr, wrt)
+    columns, column_refs, column_layout = [], [], []
+    for key, nodes in groups:
+        if isinstance(nodes, np.ndarray):
+            ids = nodes.ravel().tolist()
+            refs = [tr.label(n) for n in ids]
+            shape = nodes.shape
+        else:
+            ids, refs, shape = [nodes], [key], ()
+        column_layout.append((key, shape, tuple(range(len(columns), len(columns) + len(ids)))))
+        columns.extend(ids)
+        column_refs.extend(refs)
+    wrt = tuple(column_refs)
+    if of is None:
+        rows = list(tr.outputs)
+        of = tuple(tr.label(n) for n in rows)
+        row_tree = tr._tree
+    else:
+        of = (of,) if isinstance(of, (str, numbers.Integral)) else tuple(of)
+        rows = [resolve_node(tr, r) for r in of]
+        row_tree = ("dict", tuple((ref, None) for ref in of))
+    _warn_constant(tr, rows)
     if mode == "auto":
         mode = "forward" if len(columns) < len(rows) else "backward"
     matrix = np.zeros((len(rows), len(columns)))
+    layout = (row_tree, column_layout)
     if is_forward(mode, "mode"):
         for j, column in enumerate(columns):
             sweep = solve(tr.graph, column, direction="forward", targets=rows)
             matrix[:, j] = [sweep.get(r, 0.0) for r in rows]
-        return Jacobian(matrix, wrt, of, "forward", len(columns))
+        return Jacobian(matrix, wrt, of, "forward", len(columns), layout)
     for i, row in enumerate(rows):
-        sweep = solve(tr.graph, row, direction="backward", targets=columns)
-        matrix[i, :] = [sweep.get(c, 0.0) for c in columns]
-    return Jacobian(matrix, wrt, of, "backward", len(rows))
+        if columns:
+            sweep = solve(tr.graph, row, direction="backward", targets=columns)
+            matrix[i, :] = [sweep.get(c, 0.0) for c in columns]
+    return Jacobian(matrix, wrt, of, "backward", len(rows), layout)
 
 
 def _output(tr, of):
     return tr.output if of is None else resolve_node(tr, of)
+
+
+def _warn_constant(tr, nodes):
+    """A UserWarning for each node among ``nodes`` that depends on no input (an output that is a plain number)."""
+    graph = tr.graph
+    for node in dict.fromkeys(nodes):
+        if graph.in_degree(node) == 0 and graph.nodes[node].get("op") != "input":
+            warnings.warn(
+                f"{tr.label(node)} does not depend on any input; its derivatives are 0", UserWarning, stacklevel=3
+            )

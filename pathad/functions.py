@@ -49,7 +49,10 @@ def call(primitive, *operands):
     result = (apply if owner is None else owner._apply)(primitive, *operands)
     if result is NotImplemented:
         given = ", ".join(f"{type(x).__name__} {x!r}" for x in operands)
-        raise TypeError(f"{primitive.name} needs real numbers, traced values or Duals, got {given}")
+        wanted = "real numbers, traced values or Duals"
+        if len(operands) == 1:
+            wanted = "a real number, a traced value or a Dual"
+        raise TypeError(f"{primitive.name} needs {wanted}, got {given}")
     return result
 
 

@@ -143,14 +143,25 @@ def _edges(graph):
 
 
 def _trace_record(tr):
+    """What makes the graph a trace.  Array arguments add "arguments" ([name, shape, node ids] each) and a
+    nested result adds "tree" (its output tree, structure "tree"); a trace of numbers writes neither, so its
+    file is the same as before arrays existed."""
     structure = tr._structure
-    return {
+    record = {
         "name": tr.name,
         "inputs": [[name, node] for name, node in tr.inputs.items()],
         "outputs": list(tr.outputs),
         "structure": structure if structure is None or isinstance(structure, str) else list(structure),
         "guards": [list(guard) for guard in tr.tape.guards],
     }
+    if any(isinstance(nodes, np.ndarray) for nodes in tr.arguments.values()):
+        record["arguments"] = [
+            [name, list(nodes.shape), nodes.ravel().tolist()] if isinstance(nodes, np.ndarray) else [name, None, nodes]
+            for name, nodes in tr.arguments.items()
+        ]
+    if structure == "tree":
+        record["tree"] = tr._tree
+    return record
 
 
 def _encode_node(node, data, where):
@@ -464,10 +475,68 @@ def _check_record(record):
     if not record["outputs"] or not all(_is_id(n) for n in record["outputs"]):
         raise _Invalid("the trace's outputs must be a non-empty list of node ids")
     structure = record.get("structure")
-    if not (structure in (None, "tuple", "list") or _is_keys(structure, len(record["outputs"]))):
+    if structure == "tree":
+        if "tree" not in record:
+            raise _Invalid('the trace\'s structure is "tree" but it has no "tree"')
+        size = _tree_size(record["tree"], 0)
+        if size != len(record["outputs"]):
+            raise _Invalid(f"the trace's tree holds {size} outputs, not {len(record['outputs'])}")
+    elif not (structure in (None, "tuple", "list") or _is_keys(structure, len(record["outputs"]))):
         raise _Invalid(f'the trace\'s structure must be null, "tuple", "list" or its output keys, got {structure!r}')
     if structure is None and len(record["outputs"]) != 1:
         raise _Invalid("a trace with one result (structure null) must have exactly one output")
+    if "arguments" in record:
+        _check_arguments(record["arguments"], record["inputs"])
+
+
+def _tree_size(tree, depth):
+    """The number of outputs an output tree holds; _Invalid unless it is one."""
+    if depth > MAX_DEPTH:
+        raise _Invalid(f"the trace's tree nests more than {MAX_DEPTH} levels deep")
+    if tree is None:
+        return 1
+    bad = _Invalid(
+        f"the trace's tree has the part {tree!r}; a part is null, (array, shape) or (tuple|list|dict, parts)"
+    )
+    if not (isinstance(tree, tuple) and len(tree) == 2 and isinstance(tree[1], tuple)):
+        raise bad
+    kind, content = tree
+    if kind == "array":
+        if not all(_is_id(n) for n in content):
+            raise bad
+        return math.prod(content)
+    if kind in ("tuple", "list"):
+        return sum(_tree_size(child, depth + 1) for child in content)
+    if kind == "dict" and all(isinstance(item, tuple) and len(item) == 2 for item in content):
+        try:
+            if len({key for key, _ in content}) != len(content):
+                raise bad
+        except TypeError:
+            raise bad from None
+        return sum(_tree_size(child, depth + 1) for _, child in content)
+    raise bad
+
+
+def _check_arguments(arguments, inputs):
+    """The arguments must be [name, shape or null, node id(s)] covering every input exactly once."""
+    if not isinstance(arguments, list):
+        raise _Invalid("the trace's arguments must be a list")
+    covered = []
+    for item in arguments:
+        ok = isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)
+        if ok and item[1] is None:
+            ok = _is_id(item[2])
+            covered.append(item[2])
+        elif ok:
+            ok = (isinstance(item[1], list) and all(_is_id(n) for n in item[1]) and isinstance(item[2], list)
+                  and all(_is_id(n) for n in item[2]) and len(item[2]) == math.prod(item[1]))  # fmt: skip
+            covered.extend(item[2] if ok else [])
+        if not ok:
+            raise _Invalid(f"the trace's argument {item!r} is not [name, shape or null, node id or ids]")
+    if len({item[0] for item in arguments}) != len(arguments):
+        raise _Invalid("two of the trace's arguments have the same name")
+    if sorted(covered) != sorted(node for _, node in inputs):
+        raise _Invalid("the trace's arguments do not hold each of its inputs exactly once")
 
 
 def _is_input(pair):
@@ -594,7 +663,15 @@ def _trace(graph, record):
     tape.guards.extend(Guard(*guard) for guard in record["guards"])
     structure = record["structure"]
     structure = tuple(structure) if isinstance(structure, list) else structure
-    tr = Trace(record["name"], tape, dict(record["inputs"]), list(record["outputs"]), structure)
+    if structure == "tree":
+        structure = record["tree"]
+    arguments = None
+    if "arguments" in record:
+        arguments = {
+            name: nodes if shape is None else np.array(nodes, dtype=np.int64).reshape(shape)
+            for name, shape, nodes in record["arguments"]
+        }
+    tr = Trace(record["name"], tape, dict(record["inputs"]), list(record["outputs"]), structure, arguments)
     _copy_attributes(graph, tr.graph)
     return tr
 

@@ -4,7 +4,19 @@
 Every arithmetic operation on a ``Traced`` (Python operators, :mod:`pathad`'s math
 functions, numpy ufuncs) evaluates the value, evaluates the local partial of each
 traced operand (from :data:`pathad.primitives.PRIMITIVES`) and appends one node and
-one edge per traced operand to a :class:`Tape`.  Constants are not nodes.
+one edge per traced operand to a :class:`Tape`.  Constants are not nodes, with
+one exception: an output that is a plain number (``lambda x: 3.0``, a constant
+element of a returned array) is recorded as a node of its own, so that it has a
+place in the graph: a ``mul`` of the two constants ``value`` and ``1.0``, with
+no in-edges.  Every consumer (drawings, files, replay, formulas) already
+understands such a node; it depends on no input, so its derivatives are 0
+(:attr:`Trace.constant_outputs` lists such outputs, and the derivative
+functions warn about them).
+
+Inputs may be numbers or numpy arrays of real numbers: an array becomes an
+object array of traced inputs labeled ``v[0]``, ``W[1,2]`` (numpy's index
+style), and the function may return arrays too.  :attr:`Trace.inputs` lists
+every scalar input node by name; :attr:`Trace.arguments` keeps the shapes.
 
 The tape is a handful of flat Python lists; :attr:`Trace.graph` turns it into a
 ``networkx.MultiDiGraph`` the first time it is asked for.  A ``Traced`` refers to
@@ -18,6 +30,10 @@ Examples
 920.0
 >>> tr.graph.number_of_nodes(), tr.graph.number_of_edges()
 (7, 9)
+>>> import numpy as np
+>>> tr = trace(lambda W, v: W @ v, W=np.eye(2), v=np.array([3.0, 4.0]))
+>>> list(tr.inputs)[:3], tr.arguments["v"].tolist(), tr.value.tolist()
+(['W[0,0]', 'W[0,1]', 'W[1,0]'], [4, 5], [3.0, 4.0])
 """
 
 import gc
@@ -28,6 +44,7 @@ import numbers
 import operator
 import os
 import sys
+import warnings
 from contextlib import contextmanager
 from functools import cached_property
 from typing import NamedTuple
@@ -40,6 +57,7 @@ from .operators import PrimitiveArithmetic
 from .primitives import DOMAIN_ERRORS, FLOAT
 
 __all__ = ["Traced", "Guard", "Tape", "Trace", "trace", "apply", "resolve_node", "gc_paused"]
+
 
 class Tape:
     """The flat record of one trace: nodes and edges in creation order.
@@ -70,6 +88,19 @@ class Tape:
         self.values.append(value)
         self.labels[node] = name
         return Traced(self, node, value)
+
+    def add_constant(self, value):
+        """Record a node holding the number ``value`` (an output that depends on no input); return its id.
+
+        It is a ``mul`` of the constants ``value`` and 1.0 without in-edges:
+        an ordinary operation for every consumer of the graph, computing
+        ``value`` exactly.
+        """
+        node = len(self.ops)
+        self.ops.append("mul")
+        self.values.append(value)
+        self.consts[node] = ((0, value), (1, 1.0))
+        return node
 
     def describe(self, operand):
         """'x = 3.0' for a traced operand, '3.0' for a constant (used in error messages)."""
@@ -328,9 +359,14 @@ class Trace:
     name : str
         The function's name (``"h"``); a single output node is labeled with it.
     inputs : dict
-        Input name -> node id, in the function's argument order.
+        Input name -> node id for every scalar input node, in the function's
+        argument order; an array argument ``v`` contributes ``v[0]``, ``v[1]``, ...
+    arguments : dict
+        Argument name -> node id (a number) or integer ndarray of node ids
+        shaped like the array given: what shapes gradients.
     outputs : list
-        Output node ids in the order the function returned them.
+        Output node ids in the order the function returned them (arrays
+        flattened in C order).
     tape : Tape
         The flat record the graph is built from.
 
@@ -341,14 +377,26 @@ class Trace:
     >>> tr = trace(h, 3.0, 5.0)
     >>> tr.inputs, tr.output, tr.value
     ({'x': 0, 'y': 1}, 6, 920.0)
+    >>> import numpy as np
+    >>> tr = trace(lambda v: (v * v, v.sum()), np.array([1.0, 2.0]))
+    >>> tr.inputs, tr.arguments["v"].tolist(), tr.outputs, tr.value
+    ({'v[0]': 0, 'v[1]': 1}, [0, 1], [2, 3, 4], (array([1., 4.]), 3.0))
     """
 
-    def __init__(self, name, tape, inputs, outputs, structure):
+    def __init__(self, name, tape, inputs, outputs, structure, arguments=None):
         self.name = name
         self.tape = tape
         self.inputs = inputs
         self.outputs = outputs
-        self._structure = structure  # rebuilds the returned shape: None, "tuple", "list" or dict keys
+        self.arguments = dict(inputs) if arguments is None else arguments
+        # how the returned value is rebuilt from the flat outputs: an output tree (see _output_tree), or
+        # the flat forms older files hold (None, "tuple", "list" or dict keys)
+        self._tree = _as_tree(structure, len(outputs))
+
+    @property
+    def _structure(self):
+        """The returned shape in the flat form (None, "tuple", "list" or dict keys), or "tree" when it nests."""
+        return _flat_structure(self._tree)
 
     @property
     def output(self):
@@ -361,13 +409,22 @@ class Trace:
 
     @property
     def value(self):
-        """The function's result as floats, in the shape it was returned."""
-        values = [self.tape.values[n] for n in self.outputs]
-        if self._structure is None:
-            return values[0]
-        if self._structure in ("tuple", "list"):
-            return tuple(values) if self._structure == "tuple" else values
-        return dict(zip(self._structure, values))
+        """The function's result as floats, in the shape it was returned (float ndarrays for arrays)."""
+        return rebuild(self._tree, [self.tape.values[n] for n in self.outputs])
+
+    @property
+    def constant_outputs(self):
+        """The labels of the outputs that depend on no input (their derivatives are all 0).
+
+        Examples
+        --------
+        >>> trace(lambda x: (x, 2.0), 1.0).constant_outputs
+        ('<lambda>[1]',)
+        """
+        fed = set(self.tape.dst)
+        ops = self.tape.ops
+        found = [n for n in self.outputs if ops[n] != "input" and n not in fed]
+        return tuple(self.label(n) for n in dict.fromkeys(found))
 
     @cached_property
     def graph(self):
@@ -397,10 +454,104 @@ class Trace:
 
     def __repr__(self):
         tape = self.tape
+        value = self.value
+        if isinstance(value, np.ndarray) and value.size > 6:
+            value = f"<array of shape {value.shape}>"
+        else:
+            value = repr(value)
         return (
-            f"<Trace {self.name}({', '.join(self.inputs)}) = {self.value!r}: "
+            f"<Trace {self.name}({', '.join(self.arguments)}) = {value}: "
             f"{len(tape.ops)} nodes, {len(tape.src)} edges>"
         )
+
+
+# --- output trees: how a returned value is rebuilt from the flat output list ------------------------
+#
+# A tree is None (one number), ("array", shape) (prod(shape) numbers, C order), or ("tuple", children),
+# ("list", children), ("dict", ((key, child), ...)).
+
+
+def _as_tree(structure, count):
+    """An output tree from a tree or from the flat structures (None, "tuple", "list", dict keys)."""
+    if structure is None or (isinstance(structure, tuple) and structure and structure[0] in _TREE_KINDS):
+        return structure
+    if structure in ("tuple", "list"):
+        return (structure, (None,) * count)
+    return ("dict", tuple((key, None) for key in structure))
+
+
+_TREE_KINDS = ("array", "tuple", "list", "dict")
+
+
+def _flat_structure(tree):
+    if tree is None:
+        return None
+    kind, content = tree
+    if kind == "array":
+        return "tree"
+    if kind in ("tuple", "list"):
+        return kind if all(child is None for child in content) else "tree"
+    return tuple(key for key, _ in content) if all(child is None for _, child in content) else "tree"
+
+
+def rebuild(tree, values, leaf=None):
+    """The nested result an output tree describes, from the flat ``values`` (one per output).
+
+    ``leaf(values, shape)`` builds one leaf from its values (shape ``()`` for
+    a number); by default a float, or a float ndarray of the shape.
+
+    Examples
+    --------
+    >>> rebuild(("tuple", (None, ("array", (2,)))), [1.0, 2.0, 3.0])
+    (1.0, array([2., 3.]))
+    """
+    if leaf is None:
+        leaf = _float_leaf
+    position = [0]
+
+    def build(node):
+        if node is None:
+            position[0] += 1
+            return leaf(values[position[0] - 1 : position[0]], ())
+        kind, content = node
+        if kind == "array":
+            size = math.prod(content)
+            part = values[position[0] : position[0] + size]
+            position[0] += size
+            return leaf(part, tuple(content))
+        if kind == "dict":
+            return {key: build(child) for key, child in content}
+        items = [build(child) for child in content]
+        return tuple(items) if kind == "tuple" else items
+
+    return build(tree)
+
+
+def _float_leaf(values, shape):
+    if shape == ():
+        return values[0]
+    return np.array(values, dtype=np.float64).reshape(shape)
+
+
+def tree_leaves(tree, prefix=""):
+    """(path, shape, first output index) of each leaf, in output order; the path is the leaf's label stem."""
+    found, position = [], [0]
+
+    def walk(node, path):
+        if node is None:
+            found.append((path, (), position[0]))
+            position[0] += 1
+            return
+        kind, content = node
+        if kind == "array":
+            found.append((path, tuple(content), position[0]))
+            position[0] += math.prod(content)
+            return
+        for key, child in content if kind == "dict" else enumerate(content):
+            walk(child, f"{path}[{key!r}]" if kind == "dict" else f"{path}[{key}]")
+
+    walk(tree, prefix)
+    return found
 
 
 def _build_graph(tape):
@@ -483,7 +634,15 @@ def resolve_node(obj, ref):
     if ref in graph:
         return ref
     if isinstance(obj, Trace):
-        raise UnknownNodeError(f"no node {ref!r}; the inputs are {list(obj.inputs)}")
+        if isinstance(ref, str) and isinstance(obj.arguments.get(ref), np.ndarray):
+            example = next(iter(_element_names(ref, obj.arguments[ref].shape)), f"{ref}[0]")
+            raise UnknownNodeError(
+                f"{ref!r} is an array input of shape {obj.arguments[ref].shape}, not one node; "
+                f"name an element such as {example!r}"
+            )
+        names = list(obj.inputs)
+        shown = ", ".join(map(repr, names[:8])) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
+        raise UnknownNodeError(f"no node {ref!r}; the inputs are [{shown}]")
     raise UnknownNodeError(f"no node {ref!r} in the graph (nor a node labeled so)")
 
 
@@ -491,8 +650,13 @@ def trace(f, *args, **kwargs):
     """Run ``f`` on traced numbers and return its :class:`Trace`.
 
     Inputs are given positionally or by keyword, as for ``f`` itself; the node
-    names come from ``f``'s signature.  ``f`` may return one value or a
-    tuple, list or dict of values, each depending on some input.
+    names come from ``f``'s signature.  An input is a real number, or a numpy
+    array of real numbers, which ``f`` receives as an object array of traced
+    inputs named ``v[0]``, ``W[1,2]`` (a 0-d array is a number).  ``f`` may
+    return a value, an array, or tuples, lists and dicts of them.  An output
+    that is a plain number depends on no input: it is recorded as a constant
+    node (its derivatives are 0), and when no output depends on any input a
+    ``UserWarning`` says so.
 
     Examples
     --------
@@ -502,28 +666,50 @@ def trace(f, *args, **kwargs):
     920.0
     >>> trace(lambda a, b: {"sum": a + b, "prod": a * b}, 2.0, 3.0).value
     {'sum': 5.0, 'prod': 6.0}
+    >>> tr = trace(lambda W, v: W @ v, np.eye(2), np.array([1.0, 2.0]))
+    >>> tr.value, [tr.label(n) for n in tr.outputs]
+    (array([1., 2.]), ['<lambda>[0]', '<lambda>[1]'])
     """
     name = getattr(f, "__name__", "f")
     tape = Tape()
-    call_args, call_kwargs = _traced_arguments(f, name, args, kwargs, tape)
+    arguments = {}
+    call_args, call_kwargs = _traced_arguments(f, name, args, kwargs, tape, arguments)
     inputs = {tape.labels[node]: node for node in range(len(tape.ops))}
     if not inputs:
         raise TypeError(f"{name} was given no inputs to trace")
     with gc_paused():
         result = f(*call_args, **call_kwargs)
-    outputs, structure = _collect_outputs(name, result)
-    _label_outputs(tape, name, outputs, structure)
-    return Trace(name, tape, inputs, outputs, structure)
+    outputs, tree = _collect_outputs(name, result, tape)
+    _label_outputs(tape, name, outputs, tree)
+    tr = Trace(name, tape, inputs, outputs, tree, arguments)
+    if len(tr.constant_outputs) == len(set(outputs)):
+        constants = tr.constant_outputs
+        warnings.warn(
+            f"no output of {name} depends on any input: {', '.join(constants)} "
+            f"{'is a constant' if len(constants) == 1 else 'are constants'}, so every derivative is 0",
+            UserWarning,
+            stacklevel=2,
+        )
+    return tr
 
 
-def _traced_arguments(f, name, args, kwargs, tape):
-    """Bind the inputs to ``f``'s parameters, each number replaced by a traced input node."""
+def _traced_arguments(f, name, args, kwargs, tape, arguments):
+    """Bind the inputs to ``f``'s parameters, each number (array) replaced by traced input nodes.
+
+    ``arguments`` gets argument name -> node id, or ndarray of node ids for an array.
+    """
+
+    def traced(arg, value):
+        result = _traced_input(tape, name, arg, value)
+        arguments[arg] = _node_ids(result)
+        return result
+
     try:
         signature = inspect.signature(f)
     except (TypeError, ValueError):  # no signature (some builtins): inputs x0, x1, ...
         if kwargs:
             raise TypeError(f"{name} has no signature; give its inputs positionally") from None
-        return [_traced_input(tape, name, f"x{i}", a) for i, a in enumerate(args)], {}
+        return [traced(f"x{i}", a) for i, a in enumerate(args)], {}
     try:
         bound = signature.bind(*args, **kwargs)
     except TypeError as exc:
@@ -531,50 +717,121 @@ def _traced_arguments(f, name, args, kwargs, tape):
     for param, value in list(bound.arguments.items()):
         kind = signature.parameters[param].kind
         if kind is inspect.Parameter.VAR_POSITIONAL:  # *xs: inputs xs0, xs1, ...
-            traced = tuple(_traced_input(tape, name, f"{param}{i}", v) for i, v in enumerate(value))
+            result = tuple(traced(f"{param}{i}", v) for i, v in enumerate(value))
         elif kind is inspect.Parameter.VAR_KEYWORD:
-            traced = {key: _traced_input(tape, name, key, v) for key, v in value.items()}
+            result = {key: traced(key, v) for key, v in value.items()}
         else:
-            traced = _traced_input(tape, name, param, value)
-        bound.arguments[param] = traced
+            result = traced(param, value)
+        bound.arguments[param] = result
     return bound.args, bound.kwargs
 
 
+def _node_ids(traced):
+    if type(traced) is Traced:
+        return traced._node
+    return np.array([t._node for t in traced.flat], dtype=np.int64).reshape(traced.shape)
+
+
+def _element_names(arg, shape):
+    """'v[0]', 'v[1]', ... or 'W[0,0]', 'W[0,1]', ...: numpy index style, C order."""
+    return (f"{arg}[{','.join(map(str, index))}]" for index in np.ndindex(*shape))
+
+
 def _traced_input(tape, name, arg, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return _traced_number(tape, name, arg, value[()], f"a 0-d {value.dtype} array")
+        names = list(_element_names(arg, value.shape))
+        if value.dtype.kind not in "iuf" and value.dtype != object:
+            first = f"{names[0]} = {value.flat[0]!r}" if value.size else f"dtype {value.dtype}"
+            raise TypeError(
+                f"input {arg!r} of {name} must be an array of real numbers, got a {value.dtype} array ({first})"
+            )
+        nodes = [_traced_number(tape, name, element, number) for element, number in zip(names, value.flat)]
+        traced = np.empty(value.shape, dtype=object)
+        traced.ravel()[:] = nodes
+        return traced
+    if isinstance(value, (list, tuple)):
+        raise TypeError(
+            f"input {arg!r} of {name} must be a real number or a numpy array, got {type(value).__name__} "
+            f"{_short(value)} (for an array input pass np.array(...))"
+        )
+    return _traced_number(tape, name, arg, value)
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _traced_number(tape, name, arg, value, what=None):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        if isinstance(value, np.generic):
+            what = what or type(value).__name__
+            raise TypeError(f"input {arg!r} of {name} must be a real number, got {what} {value!r}")
         raise TypeError(f"input {arg!r} of {name} must be a real number, got {type(value).__name__} {value!r}")
     if not math.isfinite(value):
         raise ValueError(f"input {arg!r} of {name} must be finite, got {value!r}")
     return tape.add_input(arg, float(value))
 
 
-def _collect_outputs(name, result):
-    if isinstance(result, dict):
-        structure, items = tuple(result), list(result.items())
-    elif isinstance(result, (tuple, list)):
-        structure = "tuple" if isinstance(result, tuple) else "list"
-        items = list(enumerate(result))
-    else:
-        structure, items = None, [(None, result)]
+def _collect_outputs(name, result, tape):
+    """The flat output nodes and the output tree of what ``f`` returned; plain numbers become constant nodes."""
     outputs = []
-    for key, value in items:
-        if type(value) is not Traced:
-            which = name if key is None else f"{name}[{key!r}]"
+
+    def number(value, where):
+        if type(value) is Traced:
+            if value._tape is not tape:
+                raise MixedTraceError(f"{where} is a traced value of another trace; trace one function at a time")
+            return value._node
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise NoDependenceError(
-                f"{which} returned {value!r}, which does not depend on any input, "
-                "so there is nothing to differentiate"
+                f"{where} returned {_short(value)}, which is not a number (nor an array, tuple, list or dict "
+                "of numbers), so there is nothing to differentiate"
             )
-        outputs.append(value._node)
-    return outputs, structure
+        if not math.isfinite(value):
+            raise NoDependenceError(f"{where} returned {value!r}, which is not a finite number")
+        return tape.add_constant(float(value))
+
+    def collect(value, where, depth):
+        if depth > 64:
+            raise NoDependenceError(f"{where}: the result nests more than 64 levels deep (or contains itself)")
+        if isinstance(value, np.ndarray) and value.ndim > 0:
+            outputs.extend(number(v, f"{where}[{','.join(map(str, i))}]") for i, v in np.ndenumerate(value))
+            return ("array", tuple(value.shape))
+        if isinstance(value, np.ndarray):
+            value = value[()]
+        if isinstance(value, dict):
+            return ("dict", tuple((key, collect(v, f"{where}[{key!r}]", depth + 1)) for key, v in value.items()))
+        if isinstance(value, (tuple, list)):
+            kind = "tuple" if isinstance(value, tuple) else "list"
+            return (kind, tuple(collect(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)))
+        outputs.append(number(value, where))
+        return None
+
+    tree = collect(result, name, 0)
+    return outputs, tree
 
 
-def _label_outputs(tape, name, outputs, structure):
-    for index, node in enumerate(outputs):
-        if node in tape.labels:  # an input, or named by the user: keep its name
-            continue
-        if structure is None:
-            tape.labels[node] = name
-        elif isinstance(structure, tuple):  # dict keys
-            tape.labels[node] = str(structure[index])
+def _label_outputs(tape, name, outputs, tree):
+    """Name the output nodes: f, f[0], f[1,2], a dict's keys; inputs and user-named nodes keep their names."""
+    labels = []
+
+    def walk(node, stem, top):
+        if node is None:
+            labels.append(stem)
+            return
+        kind, content = node
+        if kind == "array":
+            labels.extend(_element_names(stem, content))
+        elif kind == "dict":
+            for key, child in content:
+                walk(child, str(key) if top else f"{stem}[{key!r}]", False)
         else:
-            tape.labels[node] = f"{name}[{index}]"
+            for index, child in enumerate(content):
+                walk(child, f"{stem}[{index}]", False)
+
+    walk(tree, name, True)
+    for node, label in zip(outputs, labels):
+        if node not in tape.labels:  # an input, named by the user, or an earlier output: keep its name
+            tape.labels[node] = label

@@ -138,4 +138,4 @@ class TestErrors:
         with pytest.raises(TypeError, match="sin needs a real number, a traced value or a Dual, got"):
             dual.sin("a")
         with pytest.raises(TypeError, match="no rule for Dual values"):
-            np.arctan(Dual(1.0))
+            np.spacing(Dual(1.0))

@@ -23,9 +23,9 @@ from pathad import DomainError, NoDependenceError, PathadError, UnknownNodeError
         (lambda x: x / 0, 2.0, r"^div at node v1 with operands x = 2\.0, 0: no real value \(float division"),
         (lambda x: (-x) ** 0.5, 2.0, r"^pow at node v2 with operands v1 = -2\.0, 0\.5: no real value"),
         (
-            lambda x: (x - x) ** x,
+            lambda x: (x - x - 1.0) ** x,
             2.0,
-            r"^pow at node v2 with operands v1 = 0\.0, x = 2\.0: the derivative in operand 1",
+            r"^pow at node v3 with operands v2 = -1\.0, x = 2\.0: the derivative in operand 1",
         ),
         (lambda x: pathad.exp(x * 1000.0), 2.0, r"^exp at node v2 with operand v1 = 2000\.0: no real value"),
         (lambda x: x * 1e308 * 10.0, 1.0, r"^mul at node v2 with operands v1 = 1e\+308, 10\.0: the result is inf"),

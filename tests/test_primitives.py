@@ -36,8 +36,9 @@ POSITIVE_BASE = {"log", "sqrt", "pow"}
 
 
 
-def test_table_covers_every_definition():
-    assert set(PRIMITIVES) == set(SYMPY_DEFINITIONS)
+def test_every_definition_is_in_the_table():
+    """The first primitives, defined here independently; tests/test_table.py checks every entry of the table."""
+    assert set(SYMPY_DEFINITIONS) <= set(PRIMITIVES)
 
 
 def _operands(name, point):
