@@ -294,18 +294,14 @@ def tree_products(plan, weights, semiring):
     return _jump(plan, weights[plan.tree_edge], semiring.times)[0]
 
 
-def _jump(plan, acc, times, check=None):
-    """Pointer jumping on ``acc`` (one row per tree node) in place: (acc, rounds), or (None, rounds) when
-    ``check(product)`` (called on each round's products) says a product lost range."""
+def _jump(plan, acc, times):
+    """Pointer jumping on ``acc`` (one row per tree node), in place: (acc, the number of rounds)."""
     up = plan.parent_index.copy()
     active = np.flatnonzero(up >= 0)
     rounds = 0
     while active.size:
         above = up[active]
-        product = times(acc[above], acc[active])
-        if check is not None and not check(product):
-            return None, rounds
-        acc[active] = product
+        acc[active] = times(acc[above], acc[active])
         up[active] = up[above]
         active = active[up[active] >= 0]
         rounds += 1
@@ -315,67 +311,72 @@ def _jump(plan, acc, times, check=None):
 #: How ⊗ acts on the floats of a numeric semiring: "times" multiplies them (products may leave the range of
 #: normal floats), "plus" adds them (sums may overflow); absent: no range to lose (booleans, Python ints).
 _ARITHMETIC = {"real": "times", "counting": "times", "max-times": "times", "min-plus": "plus", "max-plus": "plus"}
+#: Path products are kept within 2**±_BAND_LOG2: the product of two such floats is a normal float (2**-1022 is the
+#: smallest, 2**1024 overflows), rounded once like any product of normal floats.
+_BAND_LOG2 = 511
+_BAND_LOW, _BAND_HIGH = 2.0**-_BAND_LOG2, 2.0**_BAND_LOG2
 _TINY, _HUGE = float(np.finfo(np.float64).tiny), float(np.finfo(np.float64).max)
-#: A product of two floats within 2**±_SAFE_LOG2 / 2 is a normal float (2**-1022 is the smallest, 2**1024 overflows).
-_SAFE_LOG2 = 1020.0
 
 
-def _log2_span(magnitudes):
-    """The least K with every one of ``magnitudes`` (|x|, none zero) within [2**-K, 2**K]; inf if one is not a
-    normal float (zero, subnormal, inf or nan)."""
-    lo, hi = float(magnitudes.min()), float(magnitudes.max())
-    if not (lo >= _TINY and hi <= _HUGE):  # also false for nan
-        return math.inf
-    return max(math.log2(hi), -math.log2(lo), 0.0)
+def _banded(x, exponent):
+    """Keep ``x`` within the band: entries outside it (not inf or nan) become their np.frexp mantissa, their
+    exponent added to ``exponent`` (allocated when None).  Returns (bound, exponent): bound a K with |log2 |x|| <= K
+    for every finite entry."""
+    magnitude = np.abs(x)
+    lo, hi = float(magnitude.min()), float(magnitude.max())
+    if lo >= _BAND_LOW and hi <= _BAND_HIGH:  # false for nan, which then takes the slow way round
+        return max(math.log2(hi), -math.log2(lo), 0.0), exponent
+    out = (magnitude < _BAND_LOW) | (magnitude > _BAND_HIGH)
+    if exponent is None:
+        exponent = np.zeros(x.shape, dtype=np.int64)
+    x[out], carry = np.frexp(x[out])
+    exponent[out] += carry
+    magnitude[out] = 1.0  # the mantissas, within [0.5, 1), or inf and nan (whose product is inf or nan anyway)
+    lo, hi = float(magnitude.min()), float(magnitude.max())
+    bound = max(math.log2(hi), -math.log2(lo), 1.0) if lo >= _BAND_LOW and hi <= _BAND_HIGH else math.inf
+    return min(bound, float(_BAND_LOG2)), exponent
 
 
-def _normal_products(plan, acc):
-    """Pointer-jumped products of ``acc`` (no zeros in it), or None when one left the normal floats.
+def _banded_products(plan, acc):
+    """Pointer-jumped products of ``acc`` (no zeros in it) as ``acc · 2**exponent``: (acc, exponent or None).
 
-    Every product a round forms is checked (its magnitude's min and max),
-    except while a bound says it cannot leave the range: the factors are
-    within 2**±K, so their products are within 2**±2K; a checked round's
-    products give the bound its measured value back.
+    Every entry of ``acc`` is kept within 2**±511 (those that leave it move
+    their binary exponent into ``exponent``, allocated only then), so the
+    product of two entries is always a normal float: no product loses range,
+    and none is rounded more than a product of normal floats is.  A round's
+    products are only measured (the least and greatest magnitude) when a
+    bound does not already place them in the band: entries within 2**±K
+    multiply to within 2**±2K, and a measured round gives K its actual value.
+    While no exponent is needed the products are exactly those of plain
+    pointer jumping (:func:`tree_products`).
     """
     if acc.size == 0:
-        return acc
-    bound = [_log2_span(np.abs(acc))]
-
-    def normal(product):
-        if 2 * bound[0] <= _SAFE_LOG2:
-            bound[0] *= 2
-            return True
-        if product.size == 0:
-            return True
-        span = _log2_span(np.abs(product))
-        bound[0] = max(bound[0], span)
-        return span <= _SAFE_LOG2
-
-    return _jump(plan, acc, np.multiply, normal)[0]
-
-
-def _scaled_products(plan, acc):
-    """Pointer-jumped products of ``acc`` as (mantissa, exponent) pairs (np.frexp): no range to lose.
-
-    Mantissas stay within [0.5, 1) (renormalised after every product), so
-    only the final ``np.ldexp`` rounds to the floats' range, once, as the
-    value itself.
-    """
-    mantissa, exponent = np.frexp(acc)
-    exponent = exponent.astype(np.int64)
+        return acc, None
+    bound, exponent = _banded(acc, None)
     up = plan.parent_index.copy()
     active = np.flatnonzero(up >= 0)
     while active.size:
         above = up[active]
-        mantissa[active], carry = np.frexp(mantissa[above] * mantissa[active])
-        exponent[active] += exponent[above] + carry
+        product = acc[above] * acc[active]
+        carried = None if exponent is None else exponent[above] + exponent[active]
+        if 2 * bound <= _BAND_LOG2:
+            bound *= 2
+        else:
+            measured, carried = _banded(product, carried)
+            bound = max(bound, measured)
+        acc[active] = product
+        if carried is not None:
+            if exponent is None:  # the first entries to leave the band: from here on exponents are carried
+                exponent = np.zeros(acc.shape, dtype=np.int64)
+            exponent[active] = carried
         up[active] = up[above]
         active = active[up[active] >= 0]
-    return mantissa, exponent
+    return acc, exponent
 
 
-def _tree_fill(plan, weights, semiring, zeros):
-    """``fill(root_values, a, b)``: value(root) ⊗ acc for tree nodes a:b, acc the ⊗-product along the path.
+def _tree_fill(plan, weights, semiring, dead=None):
+    """``fill(root_values, level, a, b)``: value(root) ⊗ acc for the tree nodes a:b of ``level``, acc the
+    ⊗-product of the weights along the path.
 
     Pointer jumping associates the product differently from the sweep's
     own order, value(parent) ⊗ w edge by edge: float products of products
@@ -383,60 +384,74 @@ def _tree_fill(plan, weights, semiring, zeros):
     value is a normal number, and sums of sums overflow.  So:
 
     * when ⊗ multiplies floats (real, counting, max-times), the products are
-      checked for leaving the normal floats as they are formed; if one did,
-      all are formed again as mantissa and exponent (:func:`_scaled_products`)
-      and value(root) ⊗ acc is rounded to a float once, at the end;
+      kept within 2**±511 by moving binary exponents aside
+      (:func:`_banded_products`), where needed only: then value(root) ⊗ acc
+      is rounded to a float once, at the end, by ``np.ldexp``;
     * when ⊗ adds floats (min-plus, max-plus), a sum of finite numbers that
       overflows stays non-finite; if some acc is, the sums are formed again
-      on the weights scaled by 2**-(rounds + 1) (exact, and no sum can
-      overflow then) and those nodes take (value(root) · s + acc · s) / s.
+      on the weights scaled by 2**-(rounds + 1) (exact but in the subnormals,
+      and no sum can overflow then) and those nodes take
+      (value(root) · s + acc · s) / s.
 
-    Weights equal to ``zero`` count as ``one`` here: ``sweep`` zeroes those
+    Weights equal to ``zero`` (``dead``: whether each tree node's own weight
+    is, None when none is) count as ``one`` here: ``sweep`` zeroes those
     paths itself (a zero factor would hide a lost product behind an exact 0).
     """
     kind = _ARITHMETIC.get(semiring.name) if weights.dtype == np.float64 else None
     if kind is None:
         acc = tree_products(plan, weights, semiring)
-        return lambda roots, a, b: semiring.times(roots, acc[a:b])
+        return lambda roots, level, a, b: semiring.times(roots, acc[a:b])
 
     def initial():  # a fresh array each time: the jumping works in place
         acc = weights[plan.tree_edge]
-        return np.where(acc == semiring.zero, semiring.one, acc) if zeros else acc
+        return np.where(dead, semiring.one, acc) if dead is not None else acc
 
     if kind == "times":
-        products = _normal_products(plan, initial())
-        if products is not None:
-            return lambda roots, a, b: semiring.times(roots, products[a:b])
-        mantissa, exponent = _scaled_products(plan, initial())
+        products, exponent = _banded_products(plan, initial())
+        if exponent is None:
+            return lambda roots, level, a, b: semiring.times(roots, products[a:b])
+        # where acc · 2**exponent is a normal float it is exact: only the others keep their exponent
+        exact = np.ldexp(products, exponent)
+        magnitude = np.abs(exact)
+        keep = (exponent != 0) & ~((magnitude >= _TINY) & (magnitude <= _HUGE))
+        products, exponent = np.where(keep, products, exact), np.where(keep, exponent, 0)
+        kept = np.concatenate(([0], np.cumsum(keep.any(axis=1))))
+        slow = kept[plan.tree_offsets[1:]] > kept[plan.tree_offsets[:-1]]  # the levels with such nodes
 
-        def fill(roots, a, b):
+        def fill(roots, level, a, b):
+            filled = semiring.times(roots, products[a:b])
+            if not slow[level]:
+                return filled
+            # value(root) ⊗ acc ⊗ 2**exponent, rounded to a float once: the mantissa product is normal
             root_mantissa, root_exponent = np.frexp(roots)
-            filled = np.ldexp(semiring.times(root_mantissa, mantissa[a:b]), root_exponent + exponent[a:b])
-            return np.where(roots == semiring.zero, semiring.zero, filled)
+            scaled = np.ldexp(semiring.times(root_mantissa, products[a:b]), root_exponent + exponent[a:b])
+            return np.where(keep[a:b] & (roots != semiring.zero), scaled, filled)
 
         return fill
     sums, rounds = _jump(plan, initial(), np.add)
     if np.isfinite(sums).all():
-        return lambda roots, a, b: roots + sums[a:b]
+        return lambda roots, level, a, b: roots + sums[a:b]
     scale = 2.0 ** -(rounds + 1)
     scaled = _jump(plan, initial() * scale, np.add)[0]
     finite = np.isfinite(sums)
 
-    def fill_sums(roots, a, b):
+    def fill_sums(roots, level, a, b):
         filled = np.where(finite[a:b], roots + sums[a:b], (roots * scale + scaled[a:b]) / scale)
         return np.where(roots == semiring.zero, semiring.zero, filled)
 
     return fill_sums
 
 
-def _zero_on_path(plan, weights, semiring):
+def _zero_on_path(plan, weights, semiring, own=None):
     """For every tree node, whether a weight on its path from its root is ``zero`` (then its value is zero).
 
     Pointer jumping as :func:`tree_products`, on the exact test ``w == zero``
-    rather than on products, which may have overflowed (inf · 0 is nan) or
+    (``own``, when given: that test for each tree node's own weight) rather
+    than on products, which may have overflowed (inf · 0 is nan) or
     underflowed to 0 without a zero factor.
     """
-    return _jump(plan, weights[plan.tree_edge] == semiring.zero, np.logical_or)[0]
+    own = weights[plan.tree_edge] == semiring.zero if own is None else own.copy()
+    return _jump(plan, own, np.logical_or)[0]
 
 
 def sweep(plan, weights, seeds, semiring, batch=1):
@@ -485,15 +500,16 @@ def sweep(plan, weights, seeds, semiring, batch=1):
         # overflowed (inf · 0 would be nan); only weights that are exactly zero count, not products that
         # underflowed to it
         zeros = semiring.dtype != object and bool((weights == semiring.zero).any())
-        fill = _tree_fill(plan, weights, semiring, zeros)
-        dead = _zero_on_path(plan, weights, semiring) if zeros else None
+        own = weights[plan.tree_edge] == semiring.zero if zeros else None
+        fill = _tree_fill(plan, weights, semiring, own)
+        dead = _zero_on_path(plan, weights, semiring, own) if zeros else None
         root_weights = weights[plan.root_edges]
         for level in range(plan.depth):
             _gather_roots(plan, level, values, root_weights, semiring, seeded, zeros)
             a, b = plan.tree_offsets[level], plan.tree_offsets[level + 1]
             if a < b:
                 roots = values[plan.tree_root[a:b]]
-                filled = fill(roots, a, b)
+                filled = fill(roots, level, a, b)
                 if zeros:
                     filled = np.where(dead[a:b] | (roots == semiring.zero), semiring.zero, filled)
                 values[plan.tree_nodes[a:b]] = filled

@@ -1704,7 +1704,8 @@ class _Layout:
         units[:, 1] = self.slot_of_node[kept]
         units[:, 2] = self._slot(program.node_of[0, kept], program.const_of[0, kept])
         units[:, 3] = np.where(binary, self._slot(program.node_of[1, kept], program.const_of[1, kept]), 0)
-        rows = np.where(edges >= 0, self.edge_row[np.maximum(edges, 0)], -1)
+        padded = np.append(self.edge_row, -1)  # a last row -1 for "no edge": a tape may have no edges at all
+        rows = padded[np.where(edges >= 0, edges, tape.n_edges)]
         units[:, 4], units[:, 5] = rows[0], np.where(binary, rows[1], -1)
         if chains is None:
             return units, np.zeros((0, 3), dtype=np.int64), np.zeros(0)

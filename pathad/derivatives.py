@@ -306,8 +306,9 @@ def _output(tr, of):
 def _warn_constant(tr, nodes):
     """A UserWarning for each node among ``nodes`` that depends on no input (an output that is a plain number)."""
     graph = tr.graph
+    pred, data = graph._pred, graph._node  # not graph.in_degree: networkx caches that view on the graph, a cycle
     for node in dict.fromkeys(nodes):
-        if graph.in_degree(node) == 0 and graph.nodes[node].get("op") != "input":
+        if not pred[node] and data[node].get("op") != "input":
             warnings.warn(
                 f"{tr.label(node)} does not depend on any input; its derivatives are 0", UserWarning, stacklevel=3
             )

@@ -56,7 +56,7 @@ from .errors import DomainError, LostDerivativeError, MixedTraceError, NoDepende
 from .operators import PrimitiveArithmetic
 from .primitives import DOMAIN_ERRORS, FLOAT
 
-__all__ = ["Traced", "Guard", "Tape", "Trace", "trace", "apply", "resolve_node", "gc_paused"]
+__all__ = ["Traced", "Guard", "Tape", "Trace", "trace", "apply", "resolve_node", "rebuild", "gc_paused"]
 
 
 class Tape:
@@ -505,53 +505,29 @@ def rebuild(tree, values, leaf=None):
     >>> rebuild(("tuple", (None, ("array", (2,)))), [1.0, 2.0, 3.0])
     (1.0, array([2., 3.]))
     """
-    if leaf is None:
-        leaf = _float_leaf
-    position = [0]
+    return _build(tree, values, _float_leaf if leaf is None else leaf, [0])
 
-    def build(node):
-        if node is None:
-            position[0] += 1
-            return leaf(values[position[0] - 1 : position[0]], ())
-        kind, content = node
-        if kind == "array":
-            size = math.prod(content)
-            part = values[position[0] : position[0] + size]
-            position[0] += size
-            return leaf(part, tuple(content))
-        if kind == "dict":
-            return {key: build(child) for key, child in content}
-        items = [build(child) for child in content]
-        return tuple(items) if kind == "tuple" else items
 
-    return build(tree)
+def _build(node, values, leaf, position):
+    # module-level recursion (a recursive closure would be a reference cycle: tracing makes none)
+    start = position[0]
+    if node is None:
+        position[0] += 1
+        return leaf(values[start : start + 1], ())
+    kind, content = node
+    if kind == "array":
+        position[0] += math.prod(content)
+        return leaf(values[start : position[0]], tuple(content))
+    if kind == "dict":
+        return {key: _build(child, values, leaf, position) for key, child in content}
+    items = [_build(child, values, leaf, position) for child in content]
+    return tuple(items) if kind == "tuple" else items
 
 
 def _float_leaf(values, shape):
     if shape == ():
         return values[0]
     return np.array(values, dtype=np.float64).reshape(shape)
-
-
-def tree_leaves(tree, prefix=""):
-    """(path, shape, first output index) of each leaf, in output order; the path is the leaf's label stem."""
-    found, position = [], [0]
-
-    def walk(node, path):
-        if node is None:
-            found.append((path, (), position[0]))
-            position[0] += 1
-            return
-        kind, content = node
-        if kind == "array":
-            found.append((path, tuple(content), position[0]))
-            position[0] += math.prod(content)
-            return
-        for key, child in content if kind == "dict" else enumerate(content):
-            walk(child, f"{path}[{key!r}]" if kind == "dict" else f"{path}[{key}]")
-
-    walk(tree, prefix)
-    return found
 
 
 def _build_graph(tape):
@@ -778,60 +754,63 @@ def _traced_number(tape, name, arg, value, what=None):
 def _collect_outputs(name, result, tape):
     """The flat output nodes and the output tree of what ``f`` returned; plain numbers become constant nodes."""
     outputs = []
-
-    def number(value, where):
-        if type(value) is Traced:
-            if value._tape is not tape:
-                raise MixedTraceError(f"{where} is a traced value of another trace; trace one function at a time")
-            return value._node
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-            raise NoDependenceError(
-                f"{where} returned {_short(value)}, which is not a number (nor an array, tuple, list or dict "
-                "of numbers), so there is nothing to differentiate"
-            )
-        if not math.isfinite(value):
-            raise NoDependenceError(f"{where} returned {value!r}, which is not a finite number")
-        return tape.add_constant(float(value))
-
-    def collect(value, where, depth):
-        if depth > 64:
-            raise NoDependenceError(f"{where}: the result nests more than 64 levels deep (or contains itself)")
-        if isinstance(value, np.ndarray) and value.ndim > 0:
-            outputs.extend(number(v, f"{where}[{','.join(map(str, i))}]") for i, v in np.ndenumerate(value))
-            return ("array", tuple(value.shape))
-        if isinstance(value, np.ndarray):
-            value = value[()]
-        if isinstance(value, dict):
-            return ("dict", tuple((key, collect(v, f"{where}[{key!r}]", depth + 1)) for key, v in value.items()))
-        if isinstance(value, (tuple, list)):
-            kind = "tuple" if isinstance(value, tuple) else "list"
-            return (kind, tuple(collect(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)))
-        outputs.append(number(value, where))
-        return None
-
-    tree = collect(result, name, 0)
+    tree = _collect(result, name, 0, tape, outputs)
     return outputs, tree
+
+
+def _collect(value, where, depth, tape, outputs):
+    if depth > 64:
+        raise NoDependenceError(f"{where}: the result nests more than 64 levels deep (or contains itself)")
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        for index, element in np.ndenumerate(value):
+            outputs.append(_output_node(element, f"{where}[{','.join(map(str, index))}]", tape))
+        return ("array", tuple(value.shape))
+    if isinstance(value, np.ndarray):
+        value = value[()]
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _collect(v, f"{where}[{k!r}]", depth + 1, tape, outputs)) for k, v in value.items()))
+    if isinstance(value, (tuple, list)):
+        kind = "tuple" if isinstance(value, tuple) else "list"
+        return (kind, tuple(_collect(v, f"{where}[{i}]", depth + 1, tape, outputs) for i, v in enumerate(value)))
+    outputs.append(_output_node(value, where, tape))
+    return None
+
+
+def _output_node(value, where, tape):
+    """The node of one returned number: its own if traced, else a new constant node."""
+    if type(value) is Traced:
+        if value._tape is not tape:
+            raise MixedTraceError(f"{where} is a traced value of another trace; trace one function at a time")
+        return value._node
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise NoDependenceError(
+            f"{where} returned {_short(value)}, which is not a number (nor an array, tuple, list or dict "
+            "of numbers), so there is nothing to differentiate"
+        )
+    if not math.isfinite(value):
+        raise NoDependenceError(f"{where} returned {value!r}, which is not a finite number")
+    return tape.add_constant(float(value))
 
 
 def _label_outputs(tape, name, outputs, tree):
     """Name the output nodes: f, f[0], f[1,2], a dict's keys; inputs and user-named nodes keep their names."""
     labels = []
-
-    def walk(node, stem, top):
-        if node is None:
-            labels.append(stem)
-            return
-        kind, content = node
-        if kind == "array":
-            labels.extend(_element_names(stem, content))
-        elif kind == "dict":
-            for key, child in content:
-                walk(child, str(key) if top else f"{stem}[{key!r}]", False)
-        else:
-            for index, child in enumerate(content):
-                walk(child, f"{stem}[{index}]", False)
-
-    walk(tree, name, True)
+    _output_labels(tree, name, True, labels)
     for node, label in zip(outputs, labels):
         if node not in tape.labels:  # an input, named by the user, or an earlier output: keep its name
             tape.labels[node] = label
+
+
+def _output_labels(node, stem, top, labels):
+    if node is None:
+        labels.append(stem)
+        return
+    kind, content = node
+    if kind == "array":
+        labels.extend(_element_names(stem, content))
+    elif kind == "dict":
+        for key, child in content:
+            _output_labels(child, str(key) if top else f"{stem}[{key!r}]", False, labels)
+    else:
+        for index, child in enumerate(content):
+            _output_labels(child, f"{stem}[{index}]", False, labels)

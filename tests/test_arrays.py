@@ -37,7 +37,7 @@ def central(f, args, name, h=1e-6):
 
 
 def softmax(v):
-    e = np.exp(v - np.max(v).value if hasattr(np.max(v), "value") else v - np.max(v))
+    e = np.exp(v - np.max(v))  # the shift changes no derivative: softmax is shift-invariant
     return e / np.sum(e)
 
 
@@ -87,7 +87,8 @@ def test_positional_arrays_integers_and_zero_d_arrays():
     assert list(tr.inputs) == ["v[0]", "v[1]", "v[2]", "s"]
     assert tr.arguments["s"] == 3  # a 0-d array is a number input
     assert tr.value.tolist() == [0.0, 2.0, 4.0]
-    assert pathad.gradient(tr, of="<lambda>[2]") == pytest.approx({"v": np.array([0, 0, 2.0]), "s": 2.0})
+    grad = pathad.gradient(tr, of="<lambda>[2]")
+    assert grad["v"].tolist() == [0.0, 0.0, 2.0] and grad["s"] == 2.0
 
 
 def test_matrix_outputs_are_labeled_in_numpy_index_style():
@@ -252,7 +253,7 @@ def test_save_and_load_keep_arguments_and_the_result_shape():
     assert copy.arguments["W"].tolist() == tr.arguments["W"].tolist()
     np.testing.assert_allclose(copy.value[0], tr.value[0])
     assert copy.value[1]["n"] == tr.value[1]["n"]
-    np.testing.assert_allclose(pathad.gradient(copy, of="n")["v"], 2 * V0)
+    np.testing.assert_allclose(pathad.gradient(copy, of="<lambda>[1]['n']")["v"], 2 * V0)
     np.testing.assert_allclose(pathad.compile(copy, backend="numpy").evaluate(v=np.ones(3))[0], W0 @ np.ones(3))
 
 

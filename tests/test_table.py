@@ -127,6 +127,11 @@ def test_tracing_dual_numbers_drawing_formulas_and_replay_agree(name):
     assert close(forward.get(tr.output, 0.0), grad["x"], 1e-12)
     dual = f(*[Dual(v, 1.0 if i == 0 else 0.0) for i, v in enumerate(point)])
     assert close(dual.value, tr.value, 1e-15) and close(dual.derivative, grad["x"], 1e-12)
+    for mode in ("forward", "backward"):  # the symbolic semiring: the path sum as a formula, then evaluated
+        formula = pathad.symbolic_derivative(tr, "x", mode=mode, expand=False)
+        symbols = {sympy.Symbol(n, real=True): v for n, v in at.items()}
+        if name not in UNDEFINED_IN_SYMPY:
+            assert close(float(formula.subs(symbols).evalf(30)), grad["x"], 1e-9), (name, mode, formula)
     nodes, edges = symbolic_labels(tr)
     assert all(text for text in edges.values())  # every edge has a drawn label
     if p.is_function:
