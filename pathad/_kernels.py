@@ -359,7 +359,7 @@ def _banded_products(plan, acc):
         above = up[active]
         product = acc[above] * acc[active]
         carried = None if exponent is None else exponent[above] + exponent[active]
-        if 2 * bound <= _BAND_LOG2:
+        if 2 * bound <= _BAND_LOG2 - 1:  # (a margin for the rounding of log2)
             bound *= 2
         else:
             measured, carried = _banded(product, carried)
@@ -374,7 +374,7 @@ def _banded_products(plan, acc):
     return acc, exponent
 
 
-def _tree_fill(plan, weights, semiring, dead=None):
+def _tree_fill(plan, weights, semiring, own=None):
     """``fill(root_values, level, a, b)``: value(root) ⊗ acc for the tree nodes a:b of ``level``, acc the
     ⊗-product of the weights along the path.
 
@@ -393,7 +393,7 @@ def _tree_fill(plan, weights, semiring, dead=None):
       and no sum can overflow then) and those nodes take
       (value(root) · s + acc · s) / s.
 
-    Weights equal to ``zero`` (``dead``: whether each tree node's own weight
+    Weights equal to ``zero`` (``own``: whether each tree node's own weight
     is, None when none is) count as ``one`` here: ``sweep`` zeroes those
     paths itself (a zero factor would hide a lost product behind an exact 0).
     """
@@ -404,7 +404,7 @@ def _tree_fill(plan, weights, semiring, dead=None):
 
     def initial():  # a fresh array each time: the jumping works in place
         acc = weights[plan.tree_edge]
-        return np.where(dead, semiring.one, acc) if dead is not None else acc
+        return np.where(own, semiring.one, acc) if own is not None else acc
 
     if kind == "times":
         products, exponent = _banded_products(plan, initial())

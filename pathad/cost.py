@@ -21,7 +21,7 @@ Examples
 True
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from .semirings import REAL, Semiring, as_semiring
 from .solver import solve
@@ -59,8 +59,11 @@ class Counted(Semiring):
 def counted(semiring=REAL):
     """The same semiring, with every ⊗ and ⊕ counted in the result's ``count``.
 
-    Everything else (identities, commutativity, default weight) is kept, so it
-    can replace the original in any sweep.  Each wrapper has its own count.
+    Everything else (identities, commutativity, default weight, whether its
+    elements must be finite) is kept, so it can replace the original in any
+    sweep: a counted REAL sweep whose path value overflows raises
+    :class:`pathad.DomainError` as the REAL one does.  Each wrapper has its
+    own count.
 
     Parameters
     ----------
@@ -86,17 +89,9 @@ def counted(semiring=REAL):
         count.times += 1
         return base.times(a, b)
 
-    return Counted(
-        f"counted {base.name}",
-        base.zero,
-        base.one,
-        plus,
-        times,
-        commutative=base.commutative,
-        description=base.description,
-        weight=base.weight,
-        count=count,
-    )
+    kept = {f.name: getattr(base, f.name) for f in fields(Semiring)}  # every field, so that new ones pass through too
+    kept.update(name=f"counted {base.name}", plus=plus, times=times)
+    return Counted(**kept, count=count)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,13 @@ Examples
 (6, 8)
 """
 
+import math
+import sys
+from fractions import Fraction
+
 import networkx as nx
 
+from .errors import DomainError
 from .tracing import Trace
 
 __all__ = ["eliminate", "fold_linear", "LINEAR_OPS"]
@@ -41,6 +46,19 @@ def eliminate(G, nodes, *, weight="partial"):
         position) of the edge it replaces, nothing else: other attributes
         would no longer describe it.
 
+    A zero weight annihilates, as in :func:`pathad.solve`: a pair of edges
+    one of which weighs 0 gives 0, even against an infinite or nan weight.
+
+    Raises
+    ------
+    pathad.DomainError
+        If a new weight is not the float it stands for: w(p,v) · w(v,s) of two
+        finite floats overflows, or underflows to 0 or inexactly into the
+        subnormals, or its sum with an edge p→s it joins overflows.  The
+        sweeps multiply a path value by one weight at a time and need not
+        lose that range, so the eliminated graph would give wrong path
+        values; the message names the node and the edges (keep that node).
+
     Examples
     --------
     >>> import networkx as nx
@@ -56,19 +74,77 @@ def eliminate(G, nodes, *, weight="partial"):
     return graph
 
 
-def _eliminate_one(graph, node, weight):
-    incoming = list(graph.in_edges(node, data=True))
-    outgoing = list(graph.out_edges(node, keys=True, data=True))
-    for p, _, into in incoming:
-        for _, s, key, out in outgoing:
-            partial = into[weight] * out[weight]
-            if graph.has_edge(p, s, key):
-                graph.edges[p, s, key][weight] += partial
-            elif "arg" in out:  # the new edge takes the eliminated node's place among s's operands
-                graph.add_edge(p, s, key, **{weight: partial, "arg": out["arg"]})
-            else:
-                graph.add_edge(p, s, key, **{weight: partial})
+def _eliminate_one(graph, node, weight, strict=True):
+    """Eliminate ``node`` in place; if its new weights would lose range, raise (``strict``) or keep it: False."""
+    new = {}  # (p, s, key) -> [weight, whether the edge p→s was there, the data of the edge v→s]
+    for p, _, into in graph.in_edges(node, data=True):
+        for _, s, key, out in graph.out_edges(node, keys=True, data=True):
+            partial = _product(into[weight], out[weight])
+            problem = _lost(into[weight], out[weight], partial, "·")
+            edge = (p, s, key)
+            if problem is None and (edge in new or graph.has_edge(*edge)):  # parallel paths add up
+                before = new[edge][0] if edge in new else graph.edges[edge][weight]
+                partial, problem = before + partial, _lost(before, partial, before + partial, "+")
+            if problem is not None:
+                if strict:
+                    raise DomainError(_lost_message(graph, node, p, s, problem))
+                return False
+            new[edge] = [partial, new[edge][1] if edge in new else graph.has_edge(*edge), out]
+    for (p, s, key), (partial, existed, out) in new.items():
+        if existed:
+            graph.edges[p, s, key][weight] = partial
+        elif "arg" in out:  # the new edge takes the eliminated node's place among s's operands
+            graph.add_edge(p, s, key, **{weight: partial, "arg": out["arg"]})
+        else:
+            graph.add_edge(p, s, key, **{weight: partial})
     graph.remove_node(node)
+    return True
+
+
+def _product(a, b):
+    """a · b, with a zero factor annihilating (0 · inf and 0 · nan are 0, as in the sweeps)."""
+    if _is_zero(a):
+        return a
+    if _is_zero(b):
+        return b
+    return a * b
+
+
+def _is_zero(x):
+    try:
+        return bool(x == 0)
+    except (TypeError, ValueError):  # an element that does not compare to 0 (an array, say) is not a zero label
+        return False
+
+
+def _lost(a, b, result, op):
+    """None if ``result`` = a op b is the float it stands for; else (a, b, result, op) (floats only)."""
+    if not all(isinstance(x, float) for x in (a, b, result)) or not (math.isfinite(a) and math.isfinite(b)):
+        return None
+    if math.isinf(result) or math.isnan(result):
+        return (a, b, result, op)
+    if op == "·" and abs(result) < sys.float_info.min and a != 0 and b != 0:
+        if Fraction(a) * Fraction(b) != Fraction(result):  # a subnormal product is fine only when exact
+            return (a, b, result, op)
+    return None
+
+
+def _lost_message(graph, node, p, s, problem):
+    a, b, result, op = problem
+
+    def name(n):
+        return repr(graph.nodes[n].get("label", n))
+
+    what = "overflows" if math.isinf(result) or math.isnan(result) else "underflows"
+    edges = f"{name(p)} -> {name(node)} -> {name(s)}"
+    if op == "·":
+        detail = f"the partials {a!r} · {b!r} along {edges} give {result!r}"
+    else:
+        detail = f"the partial {b!r} along {edges} added to {a!r} on {name(p)} -> {name(s)} gives {result!r}"
+    return (
+        f"eliminating node {name(node)} {what} a partial: {detail}, not the true value; the sweeps multiply one "
+        f"partial at a time and keep it, so keep node {name(node)} in the graph"
+    )
 
 
 def fold_linear(obj, *, keep=()):
@@ -76,7 +152,9 @@ def fold_linear(obj, *, keep=()):
 
     Such a node (``4*y``, ``x/2``, ``-x``, ``x + 1``) has one in-edge and one
     out-edge and an operation in :data:`LINEAR_OPS`.  Inputs, the outputs of a
-    Trace and the nodes in ``keep`` stay.
+    Trace and the nodes in ``keep`` stay, and so does a node whose folded
+    partial would overflow or underflow (see :func:`eliminate`): the graph
+    keeps its path values either way.
 
     Examples
     --------
@@ -96,4 +174,7 @@ def fold_linear(obj, *, keep=()):
         and graph.in_degree(n) == 1
         and graph.out_degree(n) == 1
     ]
-    return eliminate(graph, foldable)
+    folded = nx.MultiDiGraph(graph)
+    for node in foldable:
+        _eliminate_one(folded, node, "partial", strict=False)
+    return folded

@@ -113,7 +113,7 @@ def test_chain_under_a_huge_root_is_the_sequential_product(weights, direction):
 
 
 def test_reproduction_values():
-    """The chain 1e-200, 1e-200, 1e200, 1e100 under 1e300: 1e100, 1e-100, 1e100, 1e200 (it was 0 at 1e-100 and 1e200)."""
+    """The chain 1e-200, 1e-200, 1e200, 1e100 under 1e300: 1e100, 1e-100, 1e100, 1e200 (was 0 at 1e-100, 1e200)."""
     G = tree_graph(1e300, [0, 1, 2, 3], [1e-200, 1e-200, 1e200, 1e100])
     got = compiled_values(G, "forward")
     assert [got[i] for i in range(1, 5)] == pytest.approx([1e100, 1e-100, 1e100, 1e200], rel=RTOL)
@@ -137,11 +137,11 @@ def test_sweep_kernel_directly_and_in_a_batch():
 
 
 @st.composite
-def normal_trees(draw, max_nodes=24, span=300):
-    """(root value, parents, weights): random trees whose every exact path value is within 1e±span, with weights
-    up to 1e±span (so products of two consecutive weights routinely leave the floats)."""
+def normal_trees(draw, max_nodes=24, span=300, chain=False):
+    """(root value, parents, weights): random trees (a chain with ``chain``) whose every exact path value is within
+    1e±span, with weights up to 1e±span (so products of two consecutive weights routinely leave the floats)."""
     n = draw(st.integers(1, max_nodes))
-    parents = [draw(st.integers(0, i)) for i in range(n)]
+    parents = list(range(n)) if chain else [draw(st.integers(0, i)) for i in range(n)]
     root_exponent = draw(st.integers(-span, span))
     exponents = {0: root_exponent}
     weights = []
@@ -297,3 +297,119 @@ def test_trees_additive_against_generic(semiring, direction, tree):
             assert abs(got[node] - e) <= RTOL * scale[node], (node, got[node], float(e))
         if math.isfinite(generic[node]):
             assert abs(got[node] - generic[node]) <= RTOL * scale[node]
+
+
+# --- vertex elimination: a new partial must be the float it stands for ----------------------
+
+
+def chain(weights, root=1.0):
+    """s → n0 (``root``), then n0 → n1 → ... with ``weights``, each edge tagged as a mul by a constant."""
+    G = nx.MultiDiGraph()
+    G.add_node("s")
+    names = [f"n{i}" for i in range(len(weights) + 1)]
+    for name in names:
+        G.add_node(name, op="mul")
+    G.add_edge("s", names[0], partial=root, arg=0)
+    for (u, v), w in zip(zip(names, names[1:]), weights):
+        G.add_edge(u, v, partial=w, arg=0)
+    return G
+
+
+@pytest.mark.parametrize(
+    ("root", "weights", "what"),
+    [
+        (1e-200, [1e200, 1e200], "overflows"),  # ∂n2/∂s = 1e200, but the folded partial would be inf
+        (1e300, [1e-200, 1e-200], "underflows"),  # ∂n2/∂s = 1e-100, but the folded partial would be 0
+        (1e300, [1e-160, 1e-160], "underflows"),  # 1e-320: a subnormal, inexact
+    ],
+)
+def test_eliminate_refuses_a_partial_out_of_range(root, weights, what):
+    G = chain(weights, root)
+    value = pathad.solve(G, "s")["n2"]
+    assert is_normal(value)
+    with pytest.raises(DomainError, match=f"eliminating node 'n1' {what} a partial"):
+        eliminate(G, ["n1"])
+    H = fold_linear(G, keep=["n0", "n2"])  # folding leaves the node that cannot be folded
+    assert "n1" in H and pathad.solve(H, "s")["n2"] == value
+
+
+def test_eliminate_keeps_an_exact_subnormal_partial():
+    G = chain([2.0**-1000, 2.0**-50], 2.0**1000)
+    H = eliminate(G, ["n1"])
+    assert H.edges["n0", "n2", 0]["partial"] == 2.0**-1050
+    assert pathad.solve(H, "s")["n2"] == pathad.solve(G, "s")["n2"] == 2.0**-50
+
+
+def test_eliminate_a_zero_partial_annihilates_an_infinite_one():
+    """u = sqrt(x) at 0 (partial inf) used as t = 0 · u: ∂t/∂x is 0 in the sweep (zero annihilates), not nan."""
+    G = nx.MultiDiGraph([("x", "u", {"partial": math.inf, "arg": 0}), ("u", "t", {"partial": 0.0, "arg": 1})])
+    assert pathad.solve(G, "x", targets="t")["t"] == 0.0
+    H = eliminate(G, ["u"])
+    assert H.edges["x", "t", 0]["partial"] == 0.0
+    assert pathad.solve(H, "x")["t"] == 0.0
+    G2 = nx.MultiDiGraph([("x", "u", {"partial": 0.0}), ("u", "t", {"partial": math.nan})])
+    assert eliminate(G2, ["u"]).edges["x", "t", 0]["partial"] == 0.0
+
+
+def test_eliminate_refuses_a_sum_that_overflows():
+    """p → s directly (1e308) and through v (1e200 · 1e108): together 2e308, past the floats."""
+    G = nx.MultiDiGraph()
+    G.add_edge("x", "p", 0, partial=1e-10)
+    G.add_edge("p", "s", 0, partial=1e308)
+    G.add_edge("p", "v", 0, partial=1e200)
+    G.add_edge("v", "s", 0, partial=1e108)
+    assert pathad.solve(G, "x")["s"] == pytest.approx(2e298)
+    with pytest.raises(DomainError, match="overflows a partial"):
+        eliminate(G, ["v"])
+
+
+def test_eliminate_adds_parallel_paths_into_a_new_edge():
+    """Two edges p ⇒ v and one v → s: both paths land on the same new edge p → s, and add up."""
+    G = nx.MultiDiGraph()
+    G.add_edge("p", "v", 0, partial=2.0)
+    G.add_edge("p", "v", 1, partial=3.0)
+    G.add_edge("v", "s", 0, partial=5.0, arg=0)
+    H = eliminate(G, ["v"])
+    assert list(H.edges(keys=True, data="partial")) == [("p", "s", 0, 25.0)]
+
+
+@SETTINGS
+@given(normal_trees(max_nodes=12, chain=True), st.data())
+def test_eliminating_chain_nodes_keeps_path_values_or_says_so(tree, data):
+    root_value, parents, weights = tree  # a chain: every inner node has one edge in and one out
+    G = tree_graph(root_value, parents, weights)
+    inner = list(range(1, len(weights)))
+    removed = data.draw(st.lists(st.sampled_from(inner), unique=True)) if inner else []
+    exact = exact_values(root_value, parents, weights)
+    try:
+        H = eliminate(G, removed)
+    except DomainError:
+        return
+    found = pathad.solve(H, "x")
+    for node in H:
+        if node != "x":
+            assert abs(found[node] - exact[node]) <= RTOL * abs(exact[node])
+
+
+# --- counted semirings keep every field, ``finite`` included -------------------------------------
+
+
+@pytest.mark.parametrize("name", ["real", "boolean", "counting", "max-times", "min-plus", "max-plus"])
+def test_counted_keeps_every_field(name):
+    base = pathad.semirings.as_semiring(name)
+    wrapped = counted(base)
+    for attribute in ("zero", "one", "commutative", "description", "weight", "finite"):
+        assert getattr(wrapped, attribute) == getattr(base, attribute)
+    assert wrapped.name == f"counted {base.name}"
+
+
+def test_counted_real_sweep_is_checked_for_overflow():
+    G = nx.MultiDiGraph([("x", "u", {"partial": 1e200}), ("u", "t", {"partial": 1e200})])
+    with pytest.raises(DomainError):
+        pathad.solve(G, "x", semiring=REAL)
+    real = counted(REAL)
+    assert real.finite
+    with pytest.raises(DomainError, match="not a finite number"):
+        pathad.solve(G, "x", semiring=real)
+    assert real.count.times >= 2  # the sweep was counted up to the overflow
+    assert pathad.solve(G, "x", semiring=counted(COUNTING))["t"] == 1  # counting has no finite check
