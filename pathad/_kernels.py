@@ -721,10 +721,19 @@ def node_depths(node_of):
     return _numba_kernels().depths(np.ascontiguousarray(node_of, dtype=np.int64))
 
 
+def _annihilated(product, factor):
+    """``product`` (a · factor), or 0 where it is nan because ``factor`` is 0 (zero annihilates: inf · 0 is 0)."""
+    if product != product and factor == 0.0:
+        return 0.0
+    return product
+
+
 def _program_loop(jit, scalar_math, binary, unary, arity, single):
-    # One function, no helpers: a call that passes arrays costs a reference count update per array (~30 ns),
+    # One function, no array-passing helpers: a call that passes arrays costs a reference count update per array (~30 ns),
     # more than a unit's whole work at batch size 1.  Built twice: with ``single`` (a constant to numba) every
     # loop over the batch has one turn and compiles away, which is what makes one point fast.
+    annihilated = jit(_annihilated)  # numbers only: no reference counts, and LLVM inlines it
+
     @jit
     def program(units, terms, signs, consts, fixed, points, back, seed, active, values, partials, adjoint):
         """Inputs (``fixed`` ones first, then ``points``) and constants into their slots, every unit forward,
@@ -791,16 +800,16 @@ def _program_loop(jit, scalar_math, binary, unary, arity, single):
         for i in range(back.size):
             u = back[i]
             v, a, b, e, f = units[u, 1], units[u, 2], units[u, 3], units[u, 4], units[u, 5]
-            # a partial 0 adds nothing, even to an adjoint that overflowed (inf · 0 would be nan): zero annihilates
+            # a partial 0 adds nothing, even to an adjoint that overflowed (inf · 0 would be nan): zero annihilates.
+            # A unit's partials are tested on the rare nan product, not on every zero (relu's 0s would make that
+            # branch unpredictable); a product's factors in a sum are rarely 0, so they are tested directly.
             if units[u, 0] != SUM:  # each active operand gets adjoint · partial
                 if active[a]:
                     for k in range(batch):
-                        if partials[e, k] != 0.0:
-                            adjoint[a, k] += adjoint[v, k] * partials[e, k]
+                        adjoint[a, k] += annihilated(adjoint[v, k] * partials[e, k], partials[e, k])
                 if f >= 0 and active[b]:
                     for k in range(batch):
-                        if partials[f, k] != 0.0:
-                            adjoint[b, k] += adjoint[v, k] * partials[f, k]
+                        adjoint[b, k] += annihilated(adjoint[v, k] * partials[f, k], partials[f, k])
                 continue
             for t in range(units[u, 6], units[u, 7]):  # a sum's partials: ±1, and the other factor of a product
                 a, b, s = terms[t, 0], terms[t, 1], signs[t]
@@ -851,12 +860,16 @@ def _sweep_loop(jit):
                 hi = root_starts[r + 1] if r + 1 < root_nodes.size else root_edges.size
                 g = zero  # an edge whose weight is zero adds no term: zero annihilates (inf · 0 would be nan)
                 for k in range(lo, hi):
-                    if w[root_edges[k]] != zero:
-                        g = plus(code, g, times(code, value[root_readers[k]], w[root_edges[k]]))
+                    wk, other = w[root_edges[k]], value[root_readers[k]]
+                    term = times(code, other, wk)
+                    if term != term and (wk == zero or other == zero):  # tested on the rare nan only
+                        term = zero
+                    g = plus(code, g, term)
                 value[v] = plus(code, one, g) if seeded[v] else g
             for t in range(tree_offsets[level], tree_offsets[level + 1]):  # parents before children
-                wt = w[tree_edge[t]]
-                value[tree_nodes[t]] = zero if wt == zero else times(code, value[tree_parent[t]], wt)
+                wt, parent = w[tree_edge[t]], value[tree_parent[t]]
+                term = times(code, parent, wt)
+                value[tree_nodes[t]] = zero if term != term and (wt == zero or parent == zero) else term
 
     @jit
     def sweep(code, zero, one, seeded, w, tree_edge, tree_parent, tree_nodes, tree_offsets,

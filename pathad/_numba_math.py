@@ -67,7 +67,7 @@ def _arity(name, function):
 def _compiled(function):
     """A Python implementation compiled by numba; a math builtin as it is (numba knows those)."""
     if isinstance(function, pytypes.FunctionType):
-        return numba.njit(error_model="numpy")(function)
+        return numba.njit(error_model="numpy", inline="always")(function)
     return function
 
 
@@ -112,10 +112,9 @@ def dispatchers(numba_module=numba):
     They take numbers only (arrays passed down would cost a reference count
     update per call) and are meant to be inlined into the loop that calls them.
     """
-    jit = numba_module.njit(error_model="numpy")
-    inline = numba_module.njit(error_model="numpy", inline="always")
+    inline = numba_module.njit(error_model="numpy", inline="always")  # rules too: measured faster to compile
     return SimpleNamespace(
-        unary=inline(_generate(UNARY, 1, jit)), binary=inline(_generate(BINARY, 2, jit)), codes=OP_CODES
+        unary=inline(_generate(UNARY, 1, inline)), binary=inline(_generate(BINARY, 2, inline)), codes=OP_CODES
     )
 
 

@@ -544,7 +544,7 @@ class CompiledTape:
         """
         counts = self._run(seeds, forward, signed[:, None], ARRAY_SEMIRINGS["counting"])[:, 0]
         integral = bool(np.all(signed == np.round(signed)))
-        largest = np.abs(counts).max(initial=0) * max(1.0, np.abs(signed).max(initial=0))
+        largest = float(np.abs(counts).max(initial=0)) * max(1.0, float(np.abs(signed).max(initial=0)))  # inf: exact
         if not integral or largest * max(1, self._in_count[forward].max(initial=0)) < 2.0**53:
             return counts.astype(np.int64) if integral else counts
         exact = np.array([int(w) for w in signed], dtype=object)[:, None]
