@@ -730,8 +730,8 @@ def _annihilated(product, factor):
 
 def _program_loop(jit, scalar_math, binary, unary, arity, single):
     # One function, no array-passing helpers: a call that passes arrays costs a reference count update per
-    # array (~30 ns), more than a unit's whole work at batch size 1.  Built twice: with ``single`` (a constant to numba) every
-    # loop over the batch has one turn and compiles away, which is what makes one point fast.
+    # array (~30 ns), more than a unit's whole work at batch size 1.  Built twice: with ``single`` (a constant
+    # to numba) every loop over the batch has one turn and compiles away, which is what makes one point fast.
     annihilated = jit(_annihilated)  # numbers only: no reference counts, and LLVM inlines it
 
     @jit
