@@ -34,6 +34,12 @@ UFUNCS_BEFORE = {"add", "subtract", "multiply", "true_divide", "divide", "power"
                  "sqrt", "sin", "cos", "tan", "tanh"}  # fmt: skip
 
 
+def sympy_formula(p):
+    """The primitive's value rule on sympy symbols a (, b): (symbols, formula)."""
+    symbols = sympy.symbols("a b", real=True)[: p.arity]
+    return symbols, p.value(SympyMath(), *symbols)
+
+
 def close(a, b, tol=1e-9):
     return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
 
@@ -41,9 +47,7 @@ def close(a, b, tol=1e-9):
 @pytest.mark.parametrize("name", sorted(PRIMITIVES))
 def test_value_matches_sympy_and_arrays(name):
     p = PRIMITIVES[name]
-    m = SympyMath()
-    symbols = sympy.symbols("a b", real=True)[: p.arity]
-    formula = p.value(m, *symbols)
+    symbols, formula = sympy_formula(p)
     for point in sample_points(name):
         value = p.value(FLOAT, *point)
         if name in UNDEFINED_IN_SYMPY:
@@ -58,9 +62,7 @@ def test_value_matches_sympy_and_arrays(name):
 @pytest.mark.parametrize("name", sorted(PRIMITIVES))
 def test_partials_match_an_independent_oracle(name):
     p = PRIMITIVES[name]
-    m = SympyMath()
-    symbols = sympy.symbols("a b", real=True)[: p.arity]
-    formula = p.value(m, *symbols)
+    symbols, formula = sympy_formula(p)
     for point in sample_points(name):
         result = p.value(FLOAT, *point)
         for j, rule in enumerate(p.partials):
