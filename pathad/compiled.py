@@ -314,12 +314,7 @@ class CompiledTape:
         if tr is not None:
             self.inputs = {name: self._position_of_node(node) for name, node in tr.inputs.items()}
             self.outputs = [self._position_of_node(node) for node in tr.outputs]
-            self.arguments = {
-                name: self._position_of_node(nodes) if not isinstance(nodes, np.ndarray)
-                else np.array([self._position_of_node(n) for n in nodes.ravel().tolist()], dtype=np.int64).reshape(
-                    nodes.shape)
-                for name, nodes in tr.arguments.items()
-            }  # fmt: skip
+            self.arguments = {name: _mapped(nodes, self._position_of_node) for name, nodes in tr.arguments.items()}
             self._tree = tr._tree
             self._guards = list(tr.tape.guards)
         else:
@@ -334,14 +329,7 @@ class CompiledTape:
     def _rows_of_arguments(self):
         """Argument name -> its input row (int), or an int ndarray of rows shaped like the array argument."""
         row_of = {position: row for row, position in enumerate(self.inputs.values())}
-        rows = {}
-        for name, positions in self.arguments.items():
-            if isinstance(positions, np.ndarray):
-                flat = [row_of.get(p, -1) for p in positions.ravel().tolist()]
-                rows[name] = np.array(flat, dtype=np.int64).reshape(positions.shape)
-            else:
-                rows[name] = row_of.get(positions, -1)
-        return rows
+        return {name: _mapped(positions, lambda p: row_of.get(p, -1)) for name, positions in self.arguments.items()}
 
     def _position_of_node(self, node):
         if self._index is None:
@@ -951,6 +939,13 @@ class Gradient(Mapping):
 
     def __repr__(self):
         return repr(dict(self))
+
+
+def _mapped(ids, lookup):
+    """``lookup`` applied to one id, or to each id of an int ndarray (keeping its shape)."""
+    if not isinstance(ids, np.ndarray):
+        return lookup(ids)
+    return np.array([lookup(i) for i in ids.ravel().tolist()], dtype=np.int64).reshape(ids.shape)
 
 
 def _hashable(ref):

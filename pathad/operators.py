@@ -68,6 +68,11 @@ COMPOSITE_UFUNCS = {
 }
 
 
+def _as_object_arrays(inputs):
+    """The inputs with each number of ours as a 0-d object array, so numpy runs element by element."""
+    return tuple(np.asarray(i, dtype=object) if isinstance(i, PrimitiveArithmetic) else i for i in inputs)
+
+
 def unsupported_ufunc(ufunc, kind):
     """The TypeError for a numpy ufunc without a pathad rule (one line, naming what is known)."""
     known = sorted({u.__name__ for u in UFUNCS} | {u.__name__ for u in COMPOSITE_UFUNCS})
@@ -117,13 +122,13 @@ class PrimitiveArithmetic:
         """np.sin(t), np.float64(2) * t, np.add(array, t): ufuncs as primitives, elementwise over arrays."""
         primitive, composite = UFUNCS.get(ufunc), COMPOSITE_UFUNCS.get(ufunc)
         if ufunc in COMPARISONS and method == "__call__" and not kwargs:  # x < np.zeros(4): elementwise, as bools
-            inputs = tuple(np.asarray(i, dtype=object) if isinstance(i, PrimitiveArithmetic) else i for i in inputs)
+            inputs = _as_object_arrays(inputs)
             return np.frompyfunc(COMPARISONS[ufunc], 2, 1)(*inputs).astype(bool)
         if primitive is None and composite is None:
             raise unsupported_ufunc(ufunc, type(self).__name__)
         if method != "__call__" or kwargs.get("out") is not None:
             # reductions and the like: let numpy run them on an object array, element by element
-            inputs = tuple(np.asarray(i, dtype=object) if isinstance(i, PrimitiveArithmetic) else i for i in inputs)
+            inputs = _as_object_arrays(inputs)
             return getattr(ufunc, method)(*inputs, **kwargs)
         if kwargs:
             raise TypeError(f"numpy.{ufunc.__name__} on {type(self).__name__} values takes no keywords, got "
@@ -134,7 +139,7 @@ class PrimitiveArithmetic:
         else:
             rule = lambda *xs: apply(primitive, *xs)  # noqa: E731
         if any(isinstance(i, np.ndarray) for i in inputs):  # elementwise over object arrays
-            inputs = tuple(np.asarray(i, dtype=object) if isinstance(i, PrimitiveArithmetic) else i for i in inputs)
+            inputs = _as_object_arrays(inputs)
             return np.frompyfunc(rule, len(inputs), ufunc.nout)(*inputs)
         return rule(*inputs)
 

@@ -203,13 +203,13 @@ def _sigmoid(a):
     return e / (1.0 + e)
 
 
-def _softplus(a):
-    return max(a, 0.0) + math.log1p(math.exp(-abs(a)))
-
-
 def _logaddexp(a, b):
     big = max(a, b)
     return big + math.log1p(math.exp(-abs(a - b)))
+
+
+def _softplus(a):
+    return max(a, 0.0) + math.log1p(math.exp(-abs(a)))  # not _logaddexp(a, 0.0): numba compiles each alone
 
 
 def _logaddexp2(a, b):
@@ -372,11 +372,8 @@ def _array_minimum(a, b):
     return np.where(a <= b, a, b)
 
 
-_array_erf = np.frompyfunc(math.erf, 1, 1)
-
-
-def _array_erf_float(a):
-    return _array_erf(a).astype(np.float64)
+def _array_erf(a):
+    return np.frompyfunc(math.erf, 1, 1)(a).astype(np.float64)  # numpy has no erf; math's, point by point
 
 
 # --- partial rules, one lambda each where they are one formula -----------------------
@@ -495,7 +492,7 @@ _UNARY = (
     _function("softplus", "softplus", (lambda m, a, r: m.sigmoid(a),), _softplus, lambda sp, a: sp.log(1 + sp.exp(a)),
               ufuncs=(), array=_array_softplus, doc="log(1 + eᵃ) without overflow."),
     _function("erf", "erf", (lambda m, a, r: 2 / m.sqrt(m.pi()) * m.exp(-a * a),), math.erf,
-              lambda sp, a: sp.erf(a), ufuncs=(), array=_array_erf_float, doc="The error function."),
+              lambda sp, a: sp.erf(a), ufuncs=(), array=_array_erf, doc="The error function."),
     _function("arcsin", "arcsin", (lambda m, a, r: 1 / m.sqrt(1 - a * a),), math.asin, lambda sp, a: sp.asin(a),
               names=("asin",), doc="The inverse sine, for -1 <= a <= 1."),
     _function("arccos", "arccos", (lambda m, a, r: -1 / m.sqrt(1 - a * a),), math.acos, lambda sp, a: sp.acos(a),
@@ -550,11 +547,7 @@ PRIMITIVES = {p.name: p for p in BINARY + UNARY}
 BY_NAME = {alias: p for p in PRIMITIVES.values() if p.is_function for alias in (p.name, *p.names)}
 
 
-def _pi_scalar():
-    return math.pi
-
-
-def _pi_array():
+def _pi():
     return math.pi
 
 
@@ -567,7 +560,7 @@ HELPERS = {
         Helper("equal", _equal, _array_equal, lambda sp, a, b: sp.KroneckerDelta(a, b), "[{0}={1}]"),
         Helper("xlogy", _xlogy, _array_xlogy, lambda sp, x, y: x * sp.log(y), "{0}·log({1})"),
         Helper("sech2", _sech2, _array_sech2, lambda sp, a: sp.sech(a) ** 2, "sech²({0})"),
-        Helper("pi", _pi_scalar, _pi_array, lambda sp: sp.pi, "π"),
+        Helper("pi", _pi, _pi, lambda sp: sp.pi, "π"),
     )
 }
 

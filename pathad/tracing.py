@@ -742,10 +742,8 @@ def _short(value):
 
 def _traced_number(tape, name, arg, value, what=None):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        if isinstance(value, np.generic):
-            what = what or type(value).__name__
-            raise TypeError(f"input {arg!r} of {name} must be a real number, got {what} {value!r}")
-        raise TypeError(f"input {arg!r} of {name} must be a real number, got {type(value).__name__} {value!r}")
+        shown = (what or type(value).__name__) if isinstance(value, np.generic) else type(value).__name__
+        raise TypeError(f"input {arg!r} of {name} must be a real number, got {shown} {value!r}")
     if not math.isfinite(value):
         raise ValueError(f"input {arg!r} of {name} must be finite, got {value!r}")
     return tape.add_input(arg, float(value))
