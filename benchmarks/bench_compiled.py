@@ -41,7 +41,7 @@ import networkx as nx
 import numpy as np
 
 import pathad
-from pathad._kernels import numba_available
+from pathad.compiled import numba_available
 from pathad.compiled import compile as compile_tape
 
 try:

@@ -40,7 +40,6 @@ SEMIRING_NAMES = ("real", "boolean", "counting", "max-times", "min-plus", "max-p
 _SYMBOLIC_NODES = 200  # --symbolic refuses bigger graphs: sympy can take minutes on them
 
 
-
 def _wrapped(text, width=78):
     """``text`` broken into lines of at most ``width`` characters, at spaces."""
     return textwrap.fill(text, width, break_on_hyphens=False)
@@ -65,8 +64,11 @@ each command has its own --help""",
   pathad trace "(x + 4*y) * ((x + y) * y)" --at x=3 y=5 --draw h.svg --save h.json
   pathad trace "sigmoid(w*x + b)" --at w=2 x=1 b=0 --json
 
-""" + _wrapped("formulas use numbers, the variables given with --at, pi, e, + - * / ** % // and the functions "
-                 + ", ".join(FUNCTIONS)),
+"""
+    + _wrapped(
+        "formulas use numbers, the variables given with --at, pi, e, + - * / ** % // and the functions "
+        + ", ".join(FUNCTIONS)
+    ),
     "explain": """examples:
   pathad explain "(x + 4*y) * ((x + y) * y)" --at x=3 y=5 --wrt x
       ∂f/∂x = 1·y·(x+y) + 1·y·(x+4·y) = 40 + 115 = 155
@@ -412,6 +414,7 @@ def _run_train(args, out):
         learning_rate=args.learning_rate,
         progress=args.progress,
         curve=args.curve,
+        backend=args.backend,
     )
     print(result.summary(), file=out)
     print(f"test accuracy: {result.test_accuracy:.2f}", file=out)
@@ -583,6 +586,13 @@ def _add_train_parser(commands):
     sub.add_argument("--learning-rate", type=_positive_float, help="step size η (default: the dataset's)")
     sub.add_argument("--curve", metavar="FILE", help="also write the learning curve to FILE")
     sub.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    sub.add_argument(
+        "--backend",
+        choices=["auto", "numpy", "numba"],
+        default="auto",
+        help="who runs the recorded circuit: numpy, numba (compiled once per machine, then cached), or auto "
+        "(numba when compiled already or when the run is long enough to pay for it; the default)",
+    )
 
 
 def _positive_int(text):

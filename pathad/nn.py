@@ -458,7 +458,9 @@ SETUPS = {
 }
 
 
-def fit_dataset(name, *, epochs, seed, batch_size=None, learning_rate=None, progress=True, curve=None, engine="auto"):
+def fit_dataset(
+    name, *, epochs, seed, batch_size=None, learning_rate=None, progress=True, curve=None, engine="auto", backend="auto"
+):
     """Train the standard network of :data:`SETUPS` on the data set ``name`` and test it.
 
     Parameters
@@ -477,6 +479,8 @@ def fit_dataset(name, *, epochs, seed, batch_size=None, learning_rate=None, prog
         Write the loss and accuracy curves there (png, svg or pdf; needs matplotlib).
     engine : {"auto", "replay", "retrace"}
         Where the gradients come from (see :func:`pathad.training.gradient_engine`).
+    backend : {"auto", "numpy", "numba"}
+        Who runs the replay engine (see :func:`pathad.compile`).
 
     Returns
     -------
@@ -503,6 +507,7 @@ def fit_dataset(name, *, epochs, seed, batch_size=None, learning_rate=None, prog
         batch_size=setup.batch_size if batch_size is None else batch_size,
         seed=seed,
         engine=engine,
+        backend=backend,
         progress=progress,
         curve=curve,
     )

@@ -176,6 +176,7 @@ def _calling(name, arity):
     exec(f"def {name}(m, {operands}):\n    return m.{name}({operands})\n", namespace)  # fixed text, no user input
     rule = namespace[name]
     rule.__qualname__ = rule.__name__ = f"{name}_value"
+    rule.formula = f"m.{name}({operands})"  # its source text, for generated code (pathad.compiled.kernel_source)
     return rule
 
 

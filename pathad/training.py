@@ -403,11 +403,12 @@ class Replay:
 
     name = "replay"
 
-    def __init__(self, circuit, x, v):
+    def __init__(self, circuit, x, v, backend="auto"):
         from . import compiled
 
         self.circuit = circuit
-        self.tape = compiled.compile(circuit.trace(x, v, circuit.assign(circuit.init()), data_inputs=True))
+        traced = circuit.trace(x, v, circuit.assign(circuit.init()), data_inputs=True)
+        self.tape = compiled.compile(traced, backend=backend)
         self._buffers = {}
 
     def __call__(self, theta, X, V):
@@ -447,12 +448,12 @@ def replay_available():
 ENGINES = ("auto", "replay", "retrace")
 
 
-def gradient_engine(circuit, engine="auto", x=None, v=None):
+def gradient_engine(circuit, engine="auto", x=None, v=None, backend="auto"):
     """The gradient function for ``circuit``: ``engine(theta, X, V) -> (mean Cost, mean gradient)``.
 
     ``"retrace"`` is :class:`Retrace`; ``"replay"`` is :class:`Replay` (traced
-    once at the sample x, v); ``"auto"`` takes the replay when
-    :func:`replay_available`, else re-traces.
+    once at the sample x, v, run by ``backend``: see :func:`pathad.compile`);
+    ``"auto"`` takes the replay when :func:`replay_available`, else re-traces.
 
     Examples
     --------
@@ -468,7 +469,7 @@ def gradient_engine(circuit, engine="auto", x=None, v=None):
         raise MissingDependencyError("engine='replay' needs pathad.compiled, which this pathad does not have")
     if x is None or v is None:
         raise ValueError("the replay engine needs one sample x, v to trace the circuit at")
-    return Replay(circuit, x, v)
+    return Replay(circuit, x, v, backend=backend)
 
 
 # --- training a circuit on a data set -------------------------------------------------------------
@@ -577,6 +578,7 @@ def fit(
     batch_size=1,
     seed=0,
     engine="auto",
+    backend="auto",
     progress=False,
     curve=None,
     theta=None,
@@ -596,6 +598,10 @@ def fit(
     epochs, learning_rate, batch_size, seed, max_loss_ratio :
         As for :func:`descend`; ``seed`` also seeds the initial weights.
     engine : {"auto", "replay", "retrace"}
+    backend : {"auto", "numpy", "numba"}
+        Who runs the replay engine (see :func:`pathad.compile`): "auto" starts
+        with numpy and compiles numba's loop once a run has spent about as long
+        as compiling takes, unless an earlier process compiled it already.
     progress : bool
         Show a progress bar.
     curve : path, optional
@@ -626,7 +632,7 @@ def fit(
     if test is not None:
         _arrays(circuit, test)
     theta = circuit.init(seed) if theta is None else np.array(theta, dtype=float)
-    engine = gradient_engine(circuit, engine, X[0], V[0])
+    engine = gradient_engine(circuit, engine, X[0], V[0], backend=backend)
 
     def step(theta, rows):
         return engine(theta, X[rows], V[rows])

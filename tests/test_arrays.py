@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import pathad
-from pathad._kernels import numba_available
+from pathad.compiled import numba_available
 from pathad.errors import UnknownNodeError
 
 NUMBA = pytest.mark.skipif(not numba_available(), reason="numba is not installed (pip install pathad[fast])")

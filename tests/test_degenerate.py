@@ -16,7 +16,7 @@ import pytest
 
 import pathad
 from pathad import cli
-from pathad._kernels import numba_available
+from pathad.compiled import numba_available
 
 NUMBA = pytest.mark.skipif(not numba_available(), reason="numba is not installed (pip install pathad[fast])")
 BACKENDS = pytest.mark.parametrize("backend", ["numpy", pytest.param("numba", marks=NUMBA)])

@@ -14,7 +14,7 @@ import pytest
 
 import pathad
 from pathad import DomainError, solve
-from pathad._kernels import numba_available
+from pathad.compiled import numba_available
 from pathad.cli import main
 from pathad.errors import ReplayError
 from pathad.semirings import MIN_PLUS, REAL

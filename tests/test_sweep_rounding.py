@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 import pathad
 from pathad import DomainError
-from pathad._kernels import ARRAY_SEMIRINGS, Schedule, sweep
+from pathad.compiled.schedule import ARRAY_SEMIRINGS, Schedule
+from pathad.compiled.sweeps import sweep
 from pathad.cost import counted
 from pathad.elimination import eliminate, fold_linear
 from pathad.semirings import COUNTING, REAL

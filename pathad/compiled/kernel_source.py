@@ -1,0 +1,202 @@
+"""The source text of the numba kernel module, written from the primitive table and :mod:`pathad.compiled.loops`.
+
+Every rule of :data:`pathad.primitives.PRIMITIVES` is one Python expression in
+the operands ``a``, ``b``, the result ``r`` and a math namespace ``m``
+(``m.cos(a)``, ``b * m.pow(a, b - 1) if b != 0 else 0 * a``).  :func:`formula`
+reads that expression back from the rule's own source (the table stays the
+one declaration), and :func:`module_source` pastes the formulas into one
+dispatch, ``op_unit``, with one branch per primitive and the loop over a
+batch's lanes inside each branch, ``m.name`` written as a module-level
+function ``f_name``.  numba then compiles one function with plain arithmetic
+and math calls, instead of a call per rule (this is what makes the first
+compile affordable), and, the module being a file, caches it on disk.
+
+Examples
+--------
+>>> from pathad.primitives import PRIMITIVES
+>>> formula(PRIMITIVES["sin"].partials[0]), formula(PRIMITIVES["div"].partials[1])
+('m.cos(a)', '-r / b')
+>>> formula(PRIMITIVES["sin"].value)
+'m.sin(a)'
+"""
+
+import ast
+import functools
+import inspect
+import types
+
+from ..primitives import BINARY, UNARY, namespace_functions
+from . import loops
+from .freeze import CODE
+
+__all__ = ["formula", "module_source", "compiled_functions"]
+
+
+def formula(rule):
+    """The expression a rule returns, as source text in ``m``, the operands ``a``, ``b`` and the result ``r``.
+
+    Raises
+    ------
+    ValueError
+        If the rule is not one expression (a ``lambda`` or a ``def`` whose
+        body is a single ``return``): the compiled kernels could not use it.
+    """
+    if getattr(rule, "formula", None):  # a rule made from text (pathad.primitives._calling)
+        return rule.formula
+    node = _expression_node(rule)
+    if node is None:
+        raise ValueError(f"the rule {rule.__qualname__} of the primitive table is not one expression")
+    return ast.unparse(node)
+
+
+def _expression_node(rule):
+    try:
+        source_file = inspect.getsourcefile(rule)
+    except TypeError:
+        return None
+    tree = _parsed(source_file)
+    if rule.__name__ != "<lambda>":
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name == rule.__name__ and node.lineno == _def_line(rule):
+                body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+                return body[0].value if len(body) == 1 and isinstance(body[0], ast.Return) else None
+        return None
+    line = rule.__code__.co_firstlineno
+    for node in ast.walk(tree):  # the lambda whose compiled code is this rule's, among those on its line
+        if (
+            isinstance(node, ast.Lambda)
+            and node.lineno <= line <= node.end_lineno
+            and _same_code(rule, node, source_file)
+        ):
+            return node.body
+    return None
+
+
+def _def_line(rule):
+    lines, start = inspect.getsourcelines(rule)
+    return start + next(i for i, text in enumerate(lines) if text.lstrip().startswith("def "))
+
+
+@functools.cache
+def _parsed(source_file):
+    with open(source_file, encoding="utf-8") as f:
+        return ast.parse(f.read())
+
+
+def _same_code(rule, node, source_file):
+    code = compile(ast.Expression(node), source_file, "eval").co_consts[0]
+    mine = rule.__code__
+    return (code.co_code, code.co_names, code.co_consts, code.co_varnames) == (
+        mine.co_code, mine.co_names, mine.co_consts, mine.co_varnames)  # fmt: skip
+
+
+class _Kernelized(ast.NodeTransformer):
+    """``m.name`` -> ``f_name`` (the namespace's functions are module-level names of the kernel module), and the
+    operands and result ``a``, ``b``, ``r`` -> ``a_``, ``b_``, ``r_`` (the loop's own ``a``, ``b`` are slots)."""
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if isinstance(node.value, ast.Name) and node.value.id == "m":
+            return ast.Name(f"f_{node.attr}", ast.Load())
+        return node
+
+    def visit_Name(self, node):
+        return ast.Name(f"{node.id}_", node.ctx) if node.id in ("a", "b", "r") else node
+
+
+def _kernel_expression(rule):
+    return ast.unparse(_Kernelized().visit(ast.parse(formula(rule), mode="eval")))
+
+
+def _numba_pow(a, b):
+    if b == 1.0:  # exact either way (the C pow is within an ulp, so it returns a itself), and much cheaper
+        return a
+    return a**b  # numba's a**b is C's pow: nan for a negative base with a fractional exponent
+
+
+def compiled_functions():
+    """The math namespace the kernels call, by name: the table's float implementations that numba compiles."""
+    functions = namespace_functions("compiled")
+    functions["pow"] = _numba_pow
+    return functions
+
+
+def _dispatch_lines(indent):
+    """The op dispatch on the numbers ``a_``, ``b_`` of a unit: ``r_, p_, q_`` = value, ∂/∂a, ∂/∂b (0 when the
+    partial is not needed), one branch per primitive."""
+    lines = []
+    for i, p in enumerate(UNARY + BINARY):
+        second = f"float({_kernel_expression(p.partials[1])}) if need_q else 0.0" if p.arity == 2 else "0.0"
+        lines += [
+            f"{'if' if i == 0 else 'elif'} c == {CODE[p.name]}:  # {p.name}",
+            f"    r_ = float({_kernel_expression(p.value)})",
+            f"    p_ = float({_kernel_expression(p.partials[0])}) if need_p else 0.0",
+            f"    q_ = {second}",
+        ]
+    lines += ["else:  # an unknown op code", "    r_ = p_ = q_ = nan"]
+    return [indent + line for line in lines]
+
+
+def _program_source(name, batch):
+    """:func:`~pathad.compiled.loops.run_units` as the kernel ``name``: the lane count fixed to ``batch`` and
+    the dispatch written in place of its call (one function for numba to compile, nothing to inline)."""
+    text = inspect.getsource(loops.run_units)
+    call = "            r, p, q = op_values(c, values[a, k], values[b, k], need_p, need_q)\n"
+    replacements = [
+        ("def run_units(single, ", f"def {name}("),
+        ("    batch = 1 if single else values.shape[1]\n", f"    batch = {batch}\n"),
+        (call, "\n".join(["            a_, b_ = float(values[a, k]), float(values[b, k])", *_dispatch_lines(" " * 12),
+                          "            r, p, q = r_, p_, q_", ""])),
+    ]  # fmt: skip
+    for old, new in replacements:
+        if text.count(old) != 1:
+            raise AssertionError(f"pathad.compiled.loops.run_units no longer has the line {old.strip()!r}")
+        text = text.replace(old, new)
+    return text
+
+
+def _namespace_lines():
+    lines = []
+    for name, function in compiled_functions().items():
+        if isinstance(function, types.FunctionType):
+            lines.append(f"f_{name} = _inline(_FUNCTIONS[{name!r}])")
+        else:  # a math builtin: numba knows it
+            lines.append(f"f_{name} = _FUNCTIONS[{name!r}]")
+    return lines
+
+
+_FOOTER = """
+# --- compiled: the dispatch and the helpers inlined, the entry points cached on disk ---
+annihilated = _plain(annihilated)  # numbers only: no reference counts, and LLVM inlines it
+plus, times, sweep_one = _plain(plus), _plain(times), _plain(sweep_one)
+program_one, program_batch = _cached(program_one), _cached(program_batch)
+depths, sweep = _cached(depths), _cached(sweep)
+"""
+
+
+def module_source():
+    """The kernel module's full text: header, the namespace, :mod:`~pathad.compiled.loops`, the dispatch, footer.
+
+    Fixed text from pathad's own table and files; nothing of a user's goes in.
+    """
+    header = [
+        "# Generated by pathad.compiled.kernel_source from pathad's primitive table and loops.py: do not edit.",
+        "# numba compiles it once per machine and keeps the machine code beside it (cache=True).",
+        "import math",
+        "",
+        "import numba",
+        "import numpy as np",
+        "",
+        "from pathad.compiled.kernel_source import compiled_functions",
+        "",
+        '_inline = numba.njit(error_model="numpy", inline="always")',
+        '_plain = numba.njit(error_model="numpy")',
+        '_cached = numba.njit(error_model="numpy", cache=True)',
+        "_FUNCTIONS = compiled_functions()",
+        "nan = math.nan",
+        *_namespace_lines(),
+        "",
+        "# --- pathad/compiled/loops.py, verbatim ---",
+    ]
+    programs = [_program_source("program_one", "1"), _program_source("program_batch", "values.shape[1]")]
+    return "\n".join([*header, inspect.getsource(loops), "", "# --- the replay kernels ---", *programs, _FOOTER])

@@ -1,0 +1,245 @@
+"""A :class:`~pathad.compiled.schedule.Schedule` run by numpy calls: trees by pointer jumping, roots by level.
+
+Path products are kept within a band of exponents as they are formed, so a
+long tree path neither overflows nor underflows on the way when its product
+is a normal float (see :func:`_banded_products`).
+"""
+
+import math
+
+import numpy as np
+
+from .schedule import jump, tree_products
+
+__all__ = ["sweep"]
+
+
+#: How ⊗ acts on the floats of a numeric semiring: "times" multiplies them (products may leave the range of
+#: normal floats), "plus" adds them (sums may overflow); absent: no range to lose (booleans, Python ints).
+_ARITHMETIC = {"real": "times", "counting": "times", "max-times": "times", "min-plus": "plus", "max-plus": "plus"}
+#: Path products are kept within 2**±_BAND_LOG2: the product of two such floats is a normal float (2**-1022 is the
+#: smallest, 2**1024 overflows), rounded once like any product of normal floats.
+_BAND_LOG2 = 511
+_BAND_LOW, _BAND_HIGH = 2.0**-_BAND_LOG2, 2.0**_BAND_LOG2
+_TINY, _HUGE = float(np.finfo(np.float64).tiny), float(np.finfo(np.float64).max)
+
+
+def _banded(x, exponent):
+    """Keep ``x`` within the band: entries outside it (not inf or nan) become their np.frexp mantissa, their
+    exponent added to ``exponent`` (allocated when None).  Returns (bound, exponent): bound a K with |log2 |x|| <= K
+    for every finite entry."""
+    magnitude = np.abs(x)
+    lo, hi = float(magnitude.min()), float(magnitude.max())
+    if lo >= _BAND_LOW and hi <= _BAND_HIGH:  # false for nan, which then takes the slow way round
+        return max(math.log2(hi), -math.log2(lo), 0.0), exponent
+    out = (magnitude < _BAND_LOW) | (magnitude > _BAND_HIGH)
+    if exponent is None:
+        exponent = np.zeros(x.shape, dtype=np.int64)
+    x[out], carry = np.frexp(x[out])
+    exponent[out] += carry
+    magnitude[out] = 1.0  # the mantissas, within [0.5, 1), or inf and nan (whose product is inf or nan anyway)
+    lo, hi = float(magnitude.min()), float(magnitude.max())
+    bound = max(math.log2(hi), -math.log2(lo), 1.0) if lo >= _BAND_LOW and hi <= _BAND_HIGH else math.inf
+    return min(bound, float(_BAND_LOG2)), exponent
+
+
+def _banded_products(plan, acc):
+    """Pointer-jumped products of ``acc`` (no zeros in it) as ``acc · 2**exponent``: (acc, exponent or None).
+
+    Every entry of ``acc`` is kept within 2**±511 (those that leave it move
+    their binary exponent into ``exponent``, allocated only then), so the
+    product of two entries is always a normal float: no product loses range,
+    and none is rounded more than a product of normal floats is.  A round's
+    products are only measured (the least and greatest magnitude) when a
+    bound does not already place them in the band: entries within 2**±K
+    multiply to within 2**±2K, and a measured round gives K its actual value.
+    While no exponent is needed the products are exactly those of plain
+    pointer jumping (:func:`tree_products`).
+    """
+    if acc.size == 0:
+        return acc, None
+    bound, exponent = _banded(acc, None)
+    up = plan.parent_index.copy()
+    active = np.flatnonzero(up >= 0)
+    while active.size:
+        above = up[active]
+        product = acc[above] * acc[active]
+        carried = None if exponent is None else exponent[above] + exponent[active]
+        if 2 * bound <= _BAND_LOG2 - 1:  # (a margin for the rounding of log2)
+            bound *= 2
+        else:
+            measured, carried = _banded(product, carried)
+            bound = max(bound, measured)
+        acc[active] = product
+        if carried is not None:
+            if exponent is None:  # the first entries to leave the band: from here on exponents are carried
+                exponent = np.zeros(acc.shape, dtype=np.int64)
+            exponent[active] = carried
+        up[active] = up[above]
+        active = active[up[active] >= 0]
+    return acc, exponent
+
+
+def _tree_fill(plan, weights, semiring, own=None):
+    """``fill(root_values, level, a, b)``: value(root) ⊗ acc for the tree nodes a:b of ``level``, acc the
+    ⊗-product of the weights along the path.
+
+    Pointer jumping associates the product differently from the sweep's
+    own order, value(parent) ⊗ w edge by edge: float products of products
+    can underflow (to 0 or a subnormal) or overflow where every sequential
+    value is a normal number, and sums of sums overflow.  So:
+
+    * when ⊗ multiplies floats (real, counting, max-times), the products are
+      kept within 2**±511 by moving binary exponents aside
+      (:func:`_banded_products`), where needed only: then value(root) ⊗ acc
+      is rounded to a float once, at the end, by ``np.ldexp``;
+    * when ⊗ adds floats (min-plus, max-plus), a sum of finite numbers that
+      overflows stays non-finite; if some acc is, the sums are formed again
+      on the weights scaled by 2**-(rounds + 1) (exact but in the subnormals,
+      and no sum can overflow then) and those nodes take
+      (value(root) · s + acc · s) / s.
+
+    Weights equal to ``zero`` (``own``: whether each tree node's own weight
+    is, None when none is) count as ``one`` here: ``sweep`` zeroes those
+    paths itself (a zero factor would hide a lost product behind an exact 0).
+    """
+    kind = _ARITHMETIC.get(semiring.name) if weights.dtype == np.float64 else None
+    if kind is None:
+        acc = tree_products(plan, weights, semiring)
+        return lambda roots, level, a, b: semiring.times(roots, acc[a:b])
+
+    def initial():  # a fresh array each time: the jumping works in place
+        acc = weights[plan.tree_edge]
+        return np.where(own, semiring.one, acc) if own is not None else acc
+
+    if kind == "times":
+        products, exponent = _banded_products(plan, initial())
+        if exponent is None:
+            return lambda roots, level, a, b: semiring.times(roots, products[a:b])
+        # where acc · 2**exponent is a normal float it is exact: only the others keep their exponent
+        exact = np.ldexp(products, exponent)
+        magnitude = np.abs(exact)
+        keep = (exponent != 0) & ~((magnitude >= _TINY) & (magnitude <= _HUGE))
+        products, exponent = np.where(keep, products, exact), np.where(keep, exponent, 0)
+        kept = np.concatenate(([0], np.cumsum(keep.any(axis=1))))
+        slow = kept[plan.tree_offsets[1:]] > kept[plan.tree_offsets[:-1]]  # the levels with such nodes
+
+        def fill(roots, level, a, b):
+            filled = semiring.times(roots, products[a:b])
+            if not slow[level]:
+                return filled
+            # value(root) ⊗ acc ⊗ 2**exponent, rounded to a float once: the mantissa product is normal
+            root_mantissa, root_exponent = np.frexp(roots)
+            scaled = np.ldexp(semiring.times(root_mantissa, products[a:b]), root_exponent + exponent[a:b])
+            return np.where(keep[a:b] & (roots != semiring.zero), scaled, filled)
+
+        return fill
+    sums, rounds = jump(plan, initial(), np.add)
+    if np.isfinite(sums).all():
+        return lambda roots, level, a, b: roots + sums[a:b]
+    scale = 2.0 ** -(rounds + 1)
+    scaled = jump(plan, initial() * scale, np.add)[0]
+    finite = np.isfinite(sums)
+
+    def fill_sums(roots, level, a, b):
+        filled = np.where(finite[a:b], roots + sums[a:b], (roots * scale + scaled[a:b]) / scale)
+        return np.where(roots == semiring.zero, semiring.zero, filled)
+
+    return fill_sums
+
+
+def _zero_on_path(plan, weights, semiring, own=None):
+    """For every tree node, whether a weight on its path from its root is ``zero`` (then its value is zero).
+
+    Pointer jumping as :func:`tree_products`, on the exact test ``w == zero``
+    (``own``, when given: that test for each tree node's own weight) rather
+    than on products, which may have overflowed (inf · 0 is nan) or
+    underflowed to 0 without a zero factor.
+    """
+    own = weights[plan.tree_edge] == semiring.zero if own is None else own.copy()
+    return jump(plan, own, np.logical_or)[0]
+
+
+def sweep(plan, weights, seeds, semiring, batch=1):
+    """Run a planned sweep: path values from ``seeds`` for every node, shape (n, batch).
+
+    Tree nodes get value(root) ⊗ acc, acc the pointer-jumped product of the
+    weights on their path; a product that leaves the range of normal floats
+    there (where the sequential products need not) is noticed and the path
+    products are formed again safely (see :func:`_tree_fill`): the values are
+    the sequential ones up to rounding, never an artefact of the association.
+
+    Parameters
+    ----------
+    plan : Schedule
+    weights : array of shape (edges, 1) or (edges, batch)
+        Edge weights already in the semiring (e.g. partials for ``real``).
+    seeds : sequence of node positions
+        Seeded with ``one``; a seed with one incoming edge must be a forced
+        root of ``plan``.
+    semiring : ArraySemiring
+    batch : int
+        The batch size of the result (weights broadcast to it).
+
+    Examples
+    --------
+    >>> from pathad.compiled.schedule import ARRAY_SEMIRINGS, Schedule
+    >>> plan = Schedule(2, gather=np.array([1, 1]), other=np.array([0, 0]))
+    >>> sweep(plan, np.array([[2.0], [3.0]]), [0], ARRAY_SEMIRINGS["max-plus"]).ravel().tolist()
+    [0.0, 3.0]
+
+    A chain under a root of value 1e300: 1e-200 · 1e-200 underflows, the
+    path values 1e100 and 1e-100 do not:
+
+    >>> plan = Schedule(4, gather=np.array([1, 1, 2, 3]), other=np.array([0, 0, 1, 2]))
+    >>> w = np.array([[1e300], [0.0], [1e-200], [1e-200]])
+    >>> sweep(plan, w, [0], ARRAY_SEMIRINGS["real"]).ravel().tolist()
+    [1.0, 1e+300, 1e+100, 1e-100]
+    """
+    values = np.full((plan.n, batch), semiring.zero, dtype=semiring.dtype)
+    seeded = np.zeros(plan.n, dtype=bool)
+    seeded[np.asarray(seeds, dtype=np.int64)] = True
+    values[seeded] = semiring.one
+    if semiring.dtype == np.float64 and weights.dtype != np.float64:  # integer products would wrap around
+        weights = weights.astype(np.float64)
+    with np.errstate(all="ignore"):  # overflow shows as inf/nan in the values, which the callers check
+        # zero annihilates: an edge whose weight is zero adds no term, even where the path value it meets
+        # overflowed (inf · 0 would be nan); only weights that are exactly zero count, not products that
+        # underflowed to it
+        zeros = semiring.dtype != object and bool((weights == semiring.zero).any())
+        own = weights[plan.tree_edge] == semiring.zero if zeros else None
+        fill = _tree_fill(plan, weights, semiring, own)
+        dead = _zero_on_path(plan, weights, semiring, own) if zeros else None
+        root_weights = weights[plan.root_edges]
+        for level in range(plan.depth):
+            _gather_roots(plan, level, values, root_weights, semiring, seeded, zeros)
+            a, b = plan.tree_offsets[level], plan.tree_offsets[level + 1]
+            if a < b:
+                roots = values[plan.tree_root[a:b]]
+                filled = fill(roots, level, a, b)
+                if zeros:
+                    filled = np.where(dead[a:b] | (roots == semiring.zero), semiring.zero, filled)
+                values[plan.tree_nodes[a:b]] = filled
+    return values
+
+
+def _gather_roots(plan, level, values, root_weights, semiring, seeded, zeros=False):
+    """One level's roots: ⊕ over their incoming edges of value(other) ⊗ w (⊕ ``one`` for a seed).
+
+    With ``zeros`` (some weight is the semiring's zero), an edge whose weight
+    is zero contributes zero whatever value(other) is.
+    """
+    a, b = plan.root_offsets[level], plan.root_offsets[level + 1]
+    if a == b:
+        return
+    lo, hi = plan.edge_offsets[level], plan.edge_offsets[level + 1]
+    w = root_weights[lo:hi]
+    incoming = semiring.times(values[plan.root_readers[lo:hi]], w)
+    if zeros:
+        incoming = np.where(w == semiring.zero, semiring.zero, incoming)
+    gathered = semiring.plus.reduceat(incoming, plan.root_starts[a:b] - lo, axis=0)
+    nodes = plan.root_nodes[a:b]
+    seeds = seeded[nodes]
+    if seeds.any():
+        gathered[seeds] = semiring.plus(semiring.one, gathered[seeds])
+    values[nodes] = gathered

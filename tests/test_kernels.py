@@ -1,0 +1,153 @@
+"""The compiled kernels: the source written from the primitive table, and the disk cache across processes.
+
+The generated module is first run as plain Python (numba's decorators
+replaced by the identity), which checks every formula it pasted against the
+table's own float rules without compiling anything; then two fresh processes
+share a cache directory, and the second must load every kernel it uses
+instead of compiling it.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+import types
+
+import numpy as np
+import pytest
+from oracles import sample_points
+
+from pathad.compiled import numba_available
+from pathad.compiled.freeze import CODE
+from pathad.compiled.kernel_source import formula, module_source
+from pathad.compiled.numba_backend import SUM
+from pathad.primitives import FLOAT, PRIMITIVES
+
+needs_numba = pytest.mark.skipif(not numba_available(), reason="numba is not installed")
+
+
+def _rule_points(name):
+    points = sample_points(name, count=4)
+    if name == "pow":  # a negative base with a fractional exponent is no real number (C's pow gives nan)
+        points = [[abs(a) + 0.1, b] for a, b in points]
+    return points
+
+
+@pytest.mark.parametrize("name", list(PRIMITIVES))
+def test_every_rule_reads_back_as_an_expression_that_computes_it(name):
+    p = PRIMITIVES[name]
+    for point in _rule_points(name):
+        result = p.value(FLOAT, *point)
+        scope = {"m": FLOAT, "a": point[0], "b": point[-1], "r": result}
+        assert eval(formula(p.value), scope) == result  # noqa: S307 - the table's own text
+        for rule in p.partials:
+            assert eval(formula(rule), scope) == rule(FLOAT, *point, result)  # noqa: S307
+
+
+def test_a_rule_that_is_not_one_expression_is_refused():
+    def two_statements(m, a, r):
+        s = a + 1
+        return s
+
+    with pytest.raises(ValueError, match="not one expression"):
+        formula(two_statements)
+
+
+def _plain_python_kernels():
+    """The generated module executed with numba's decorators as the identity: slow, but every line is real."""
+    fake = types.ModuleType("numba")
+    fake.njit = lambda *args, **options: (lambda f: f) if not args or not callable(args[0]) else args[0]
+    saved = sys.modules.get("numba")
+    sys.modules["numba"] = fake
+    try:
+        module = types.ModuleType("plain_kernels")
+        exec(compile(module_source(), "<pathad kernels>", "exec"), module.__dict__)  # noqa: S102 - pathad's text
+    finally:
+        if saved is not None:
+            sys.modules["numba"] = saved
+        else:
+            del sys.modules["numba"]
+    return module
+
+
+@pytest.fixture(scope="module")
+def plain():
+    return _plain_python_kernels()
+
+
+@pytest.mark.parametrize("name", list(PRIMITIVES))
+def test_the_generated_dispatch_computes_each_primitive_as_the_table(plain, name):
+    p = PRIMITIVES[name]
+    # slots: 0 = a, 1 = b, 2 = the result, 3 = the constant 0.0; partial rows 0 and 1
+    units = np.array([[CODE[name], 2, 0, 1 if p.arity == 2 else 0, 0, 1 if p.arity == 2 else -1, 0, 0]])
+    active = np.ones(4, dtype=bool)
+    for point in _rule_points(name):
+        values, partials, adjoint = np.empty((4, 1)), np.empty((2, 1)), np.empty((4, 1))
+        points = np.array([[point[0]], [point[-1]]])
+        finite = plain.program_one(units, np.zeros((0, 3), np.int64), np.zeros(0), np.zeros(1), np.zeros(0), points,
+                                   np.array([0]), 2, active, values, partials, adjoint)  # fmt: skip
+        result = p.value(FLOAT, *point)
+        assert finite and values[2, 0] == result
+        for j, rule in enumerate(p.partials):
+            assert partials[j, 0] == rule(FLOAT, *point, result)
+            assert adjoint[j, 0] == rule(FLOAT, *point, result)  # the backward pass: 1 · partial
+
+
+def test_the_generated_batch_kernel_agrees_with_the_single_point_one(plain):
+    units = np.array([[CODE["mul"], 2, 0, 1, 0, 1, 0, 0], [CODE["sin"], 3, 2, 0, 2, -1, 0, 0],
+                      [SUM, 4, 0, 0, 0, 0, 0, 2]])  # fmt: skip
+    terms, signs = np.array([[3, 0, 0], [2, 1, 1]]), np.array([1.0, -1.0])  # slot 4 = sin(x·y) − x·y·y
+    active = np.ones(6, dtype=bool)
+    points = np.array([[0.3, 1.5, -2.0], [0.7, 0.2, 1.1]])
+    batch = [np.empty((6, 3)), np.empty((3, 3)), np.empty((6, 3))]
+    plain.program_batch(units, terms, signs, np.zeros(1), np.zeros(0), points, np.array([2, 1, 0]), 4, active, *batch)
+    for k in range(3):
+        x, y = points[:, k]
+        assert batch[0][4, k] == math.sin(x * y) - x * y * y
+        one = [np.empty((6, 1)), np.empty((3, 1)), np.empty((6, 1))]
+        plain.program_one(units, terms, signs, np.zeros(1), np.zeros(0), points[:, k : k + 1], np.array([2, 1, 0]), 4,
+                          active, *one)  # fmt: skip
+        assert one[2][:2, 0].tolist() == batch[2][:2, k].tolist()
+        assert one[2][0, 0] == pytest.approx(math.cos(x * y) * y - y * y, rel=1e-15)
+
+
+_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import pathad
+    from pathad.compiled import numba_backend
+    tape = pathad.compile(pathad.trace(lambda x, y: pathad.sin(x) * y + pathad.exp(y), 1.0, 2.0), backend="numba")
+    one = tape.gradient(x=0.5, y=2.0)
+    batch = tape.gradient(x=np.array([0.5, 1.0]), y=np.array([2.0, 3.0]))
+    module = numba_backend.kernels()
+    stats = {name: [sum(getattr(module, name).stats.cache_hits.values()),
+                    sum(getattr(module, name).stats.cache_misses.values())]
+             for name in ("program_one", "program_batch", "depths", "sweep")}
+    print(json.dumps({"stats": stats, "x": one["x"], "y": batch["y"].tolist()}))
+    """
+)
+
+
+@needs_numba
+def test_a_second_process_loads_the_kernels_from_the_cache_instead_of_compiling(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["PATHAD_CACHE_DIR"] = str(tmp_path / "cache")
+
+    def run():
+        done = subprocess.run([sys.executable, "-c", _SCRIPT], env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+    first, first_err = run()
+    second, second_err = run()
+    assert "compiling the program_one kernel" in first_err  # said once, on stderr
+    assert "compiling" not in second_err
+    for name, (hits, misses) in second["stats"].items():
+        assert misses == 0, f"{name} was compiled again in the second process"
+    assert second["stats"]["program_one"][0] >= 1 and second["stats"]["program_batch"][0] >= 1
+    assert first["x"] == second["x"] == pytest.approx(math.cos(0.5) * 2.0, rel=1e-15)
+    assert second["y"] == pytest.approx([math.sin(0.5) + math.exp(2.0), math.sin(1.0) + math.exp(3.0)], rel=1e-15)
+    assert any((tmp_path / "cache").glob("kernels-*/kernels.py"))
