@@ -9,7 +9,8 @@ functions, numpy, and the two the generated module defines:
 
 * ``op_values(c, a, b, need_p, need_q) -> (value, ∂/∂a, ∂/∂b)``: the op
   with code ``c`` on numbers, one branch per primitive, with the partials not
-  needed left 0 (a unary op ignores ``b``);
+  needed left 0 (a unary op ignores ``b``); numbers only, so a call costs no
+  reference counting;
 * ``SUM``, the unit kind of a fused sum (see
   :class:`pathad.compiled.numba_backend.Units`).
 
@@ -83,7 +84,7 @@ def run_units(single, units, terms, signs, consts, fixed, points, back, seed, ac
         need_p = active[v] and active[a]
         need_q = f >= 0 and active[v] and active[b]
         for k in range(batch):
-            r, p, q = op_values(c, values[a, k], values[b, k], need_p, need_q)
+            r, p, q = op_values(c, float(values[a, k]), float(values[b, k]), need_p, need_q)
             values[v, k] = r
             finite &= np.isfinite(r)
             if need_p:

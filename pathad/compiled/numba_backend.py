@@ -4,12 +4,12 @@ The loops are plain Python in :mod:`pathad.compiled.loops`; the op dispatch is
 written from the primitive table by :mod:`pathad.compiled.kernel_source`.
 Their text together is a module that this file writes into pathad's cache
 directory (:func:`cache_dir`) under a name carrying a hash of everything the
-machine code depends on: that text, the table's file, numba's, numpy's and
-Python's versions.  numba compiles its entry points with ``cache=True``, so the
-machine code is kept beside the module: the first process on a machine
-compiles (and says so, once per kernel, on stderr), every later one loads.
-A changed table or a new numba gives a new name, so a stale kernel is never
-loaded.
+machine code depends on: the files that text is written from (the table's,
+the loops', the generator's), numba's, numpy's and Python's versions.
+numba compiles its entry points with ``cache=True``, so the machine code is
+kept beside the module: the first process on a machine compiles (and says
+so, once per kernel, on stderr), every later one loads.  A changed table or a
+new numba gives a new name, so a stale kernel is never loaded.
 
 ``sweep_numba`` runs a :class:`~pathad.compiled.schedule.Schedule` (the same
 levels, the same order of ⊕ within a root as numpy) but fills each tree node
@@ -82,11 +82,8 @@ def _location():
     if "file" not in _LOADED:
         from importlib.metadata import version
 
-        from .kernel_source import module_source
-
-        source = module_source()
-        key = _key(source, version("numba"))
-        _LOADED["name"], _LOADED["file"] = f"pathad_kernels_{key}", _module_file(source, key)
+        key = _key(version("numba"))
+        _LOADED["name"], _LOADED["file"] = f"pathad_kernels_{key}", _module_file(key)
         _LOADED["dir"] = _LOADED["file"].parent
     return _LOADED["name"], _LOADED["file"]
 
@@ -108,25 +105,31 @@ def kernels():
     return _LOADED["module"]
 
 
-def _key(source, numba_version):
+def _key(numba_version):
+    """A hash of everything the kernels' machine code depends on: the files their text is written from and the
+    versions of numba, numpy and Python (cheaper than writing the text, which is written only when new)."""
     from .. import primitives
+    from . import freeze, kernel_source, loops
 
-    digest = hashlib.sha256(source.encode())
-    digest.update(Path(primitives.__file__).read_bytes())  # the float implementations the kernels inline
+    digest = hashlib.sha256()
+    for module in (primitives, freeze, loops, kernel_source):
+        digest.update(Path(module.__file__).read_bytes())
     digest.update(f"{numba_version} {np.__version__} {sys.version} {sys.platform}".encode())
     return digest.hexdigest()[:16]
 
 
-def _module_file(source, key):
+def _module_file(key):
     """The module's file in the first writable of the cache directory and a per-user temporary one."""
     user = os.getuid() if hasattr(os, "getuid") else 0
     for base in (cache_dir(), Path(tempfile.gettempdir()) / f"pathad-{user}"):
         folder = base / f"kernels-{key}"
         path = folder / "kernels.py"
         try:
-            if not path.exists() or path.read_text(encoding="utf-8") != source:
+            if not path.exists():
+                from .kernel_source import module_source
+
                 folder.mkdir(parents=True, exist_ok=True)
-                write_atomically(path, source.encode())
+                write_atomically(path, module_source().encode())
             return path
         except OSError:
             continue
@@ -355,4 +358,21 @@ def node_depths(node_of):
     >>> node_depths(np.array([[-1, -1, 0, 2], [-1, -1, 1, -1]])).tolist()
     [0, 0, 1, 2]
     """
-    return _call("depths", "int64", np.ascontiguousarray(node_of, dtype=np.int64))
+    node_of = np.ascontiguousarray(node_of, dtype=np.int64)
+    if node_of.shape[1] < SMALL and not is_compiled("depths"):  # a small graph needs no compile for this
+        return _python_depths(node_of)
+    return _call("depths", "int64", node_of)
+
+
+#: Below this many nodes, a kernel not compiled yet whose result is exact either way (depths, reachability) is
+#: done without numba: a few milliseconds instead of a compile.
+SMALL = 20_000
+
+
+def _python_depths(node_of):
+    depth = [0] * node_of.shape[1]
+    for v, operands in enumerate(node_of.T.tolist()):
+        for u in operands:
+            if u >= 0 and depth[u] + 1 > depth[v]:
+                depth[v] = depth[u] + 1
+    return np.array(depth, dtype=np.int64)

@@ -15,7 +15,7 @@ from ..semirings import SEMIRINGS, as_semiring
 from ..solver import is_forward
 from ..tracing import Trace, _as_tree
 from .freeze import freeze_graph, freeze_tape
-from .numba_backend import choose, numba_available, spending, sweep_numba
+from .numba_backend import SMALL, choose, is_compiled, numba_available, spending, sweep_numba
 from .paths import Sweep, semiring_weights
 from .replay import ReplayMethods, mapped
 from .schedule import ARRAY_SEMIRINGS, Schedule
@@ -384,7 +384,10 @@ class CompiledTape(ReplayMethods):
     def _reach(self, seeds, forward):
         """Boolean mask of the nodes reachable from ``seeds`` (structurally, every edge counts)."""
         weights = np.ones((self.n_edges, 1), dtype=bool)
-        return self._run(seeds, forward, weights, ARRAY_SEMIRINGS["boolean"])[:, 0]
+        plan, semiring = self._plan_from(seeds, forward), ARRAY_SEMIRINGS["boolean"]
+        if self.n_edges < SMALL and not is_compiled("sweep"):  # exact either way: no compile for a small graph
+            return sweep(plan, weights, seeds, semiring)[:, 0]
+        return self._run(seeds, forward, weights, semiring)[:, 0]
 
     def _signed_weights(self, name, weight):
         """The raw weight per edge (before the semiring's transform), from the default or ``weight``."""
