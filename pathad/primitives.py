@@ -12,7 +12,7 @@ sigmoid (v(1-v)) do.
 Rules are written once, against a *math namespace* ``m`` that supplies exp, log,
 arcsin, ...: :data:`FLOAT` evaluates them on Python floats, :data:`ARRAY` on
 numpy arrays, :mod:`pathad.symbolic` on sympy expressions, :mod:`pathad.draw` on
-label formulas and :mod:`pathad._kernels` inside numba.  Every namespace is built
+label formulas and :mod:`pathad.compiled.kernel_source` inside numba.  Every namespace is built
 from this table: a function primitive declares its float implementation
 (``scalar``), its numpy ufuncs, its sympy formula and its symbol, and each
 namespace takes the piece it needs.  The few functions the rules use that are

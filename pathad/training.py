@@ -409,7 +409,8 @@ class Replay:
         self.circuit = circuit
         traced = circuit.trace(x, v, circuit.assign(circuit.init()), data_inputs=True)
         self.tape = compiled.compile(traced, backend=backend)
-        self._buffers = {}
+        self._wrt = range(len(circuit.parameters()))
+        self._buffers, self._means = {}, {}
 
     def __call__(self, theta, X, V):
         """Mean Cost and mean gradient over the rows of ``X`` and ``V``, as :class:`Retrace` gives them."""
@@ -417,8 +418,12 @@ class Replay:
         points[: X.shape[1]] = X.T
         points[X.shape[1] :] = V.T
         weights = np.asarray(theta, dtype=float)  # the leading inputs, the same for every sample
-        cost, per_sample = self.tape.value_and_gradient(at=points, fixed=weights, wrt=range(len(weights)))
-        mean = np.full(len(X), 1.0 / len(X))  # a matrix-vector product averages (B, inputs) rows fastest
+        cost, per_sample = self.tape.value_and_gradient(at=points, fixed=weights, wrt=self._wrt)
+        if len(X) == 1:
+            return float(cost[0]), per_sample.array[:, 0]
+        mean = self._means.get(len(X))
+        if mean is None:  # a matrix-vector product averages (B, inputs) rows fastest
+            mean = self._means[len(X)] = np.full(len(X), 1.0 / len(X))
         return float(cost @ mean), per_sample.array @ mean
 
     def _points(self, batch):

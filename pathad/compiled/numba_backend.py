@@ -136,32 +136,32 @@ def _module_file(key):
     raise OSError(f"pathad cannot write its compiled kernels to {cache_dir()} nor to the temporary directory")
 
 
-def _compiling(kernel, dispatcher, tag):
-    """Say on stderr, once per kernel and signature on this machine, that it is being compiled (not a silent pause)."""
-    if dispatcher.signatures:  # already in this process
-        return None
-    marker = _LOADED["dir"] / f"{kernel}-{tag}.compiled"
-    if marker.exists():
-        return None
-    print(
-        f"pathad: compiling the {kernel} kernel with numba, once for this machine (about 10-30 s); "
-        f"later processes load it from {_LOADED['dir']}",
-        file=sys.stderr,
-        flush=True,
-    )
-    return marker
-
-
 def _call(kernel, tag, *args):
+    """Call a kernel; the first call of a kernel and signature (``tag``) on this machine says on stderr that it is
+    being compiled, so the 10-30 s it takes are not a silent pause."""
+    if (kernel, tag) in _READY:  # the common case, kept cheap: a training step calls this once
+        return getattr(_LOADED["module"], kernel)(*args)
     dispatcher = getattr(kernels(), kernel)
-    marker = _compiling(kernel, dispatcher, tag)
+    marker = _LOADED["dir"] / f"{kernel}-{tag}.compiled"
+    first = not marker.exists()
+    if first:
+        print(
+            f"pathad: compiling the {kernel} kernel with numba, once for this machine (about 10-30 s); "
+            f"later processes load it from {_LOADED['dir']}",
+            file=sys.stderr,
+            flush=True,
+        )
     result = dispatcher(*args)
-    if marker is not None:
+    if first:
         try:
             marker.touch()
         except OSError:
             pass
+    _READY.add((kernel, tag))
     return result
+
+
+_READY = set()  # (kernel, tag) called in this process already
 
 
 def is_compiled(kernel="program_one"):
@@ -226,12 +226,10 @@ def prepare():
         units = Units(np.zeros((0, 8), dtype), np.zeros((0, 3), dtype), np.zeros(0), np.zeros(0), 1, 0)
         for batch in (1, 2):
             run_program(units, np.zeros((1, batch)), np.zeros(0, dtype), 0, np.ones(1, dtype=np.bool_))
-    node_depths(np.zeros((2, 1), dtype=np.int64))
+    _call("depths", "int64", np.zeros((2, 1), dtype=np.int64))
     from .schedule import ARRAY_SEMIRINGS, Schedule
 
-    for dtype in (np.int32, np.int64):
-        plan = Schedule(2, np.array([1], dtype=dtype), np.array([0], dtype=dtype))
-        sweep_numba(plan, np.ones((1, 1)), [0], ARRAY_SEMIRINGS["real"])
+    sweep_numba(Schedule(2, np.array([1]), np.array([0])), np.ones((1, 1)), [0], ARRAY_SEMIRINGS["real"])
     return _LOADED["dir"]
 
 
@@ -324,7 +322,7 @@ def run_program(program, points, back=None, seed=-1, active=None, workspace=None
         active = np.zeros(program.n_slots, dtype=np.bool_)
     values, partials, adjoint = _buffers(program, batch, seed >= 0, workspace)
     kernel = "program_one" if batch == 1 else "program_batch"
-    finite = _call(kernel, program.units.dtype.name, program.units, program.terms, program.signs, program.consts,
+    finite = _call(kernel, program.units.dtype.char, program.units, program.terms, program.signs, program.consts,
                    fixed, points, back, seed, active, values, partials, adjoint)  # fmt: skip
     return values, partials, (adjoint if seed >= 0 else None), finite
 
