@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ import pathad
 import pathad.io
 from pathad import nn
 from pathad.cli import main
+from pathad.compiled import numba_available
 
 H = "(x + 4*y) * ((x + y) * y)"
 ROOT = Path(__file__).resolve().parent.parent
@@ -222,6 +224,19 @@ class TestTrain:
         assert status == 0, err
         assert re.fullmatch(r"test accuracy: [01]\.\d\d", out.splitlines()[-1])
 
+    def test_every_backend_trains_to_the_same_weights_up_to_rounding(self):
+        results = {}
+        for backend in ("numpy", "numba") if numba_available() else ("numpy",):
+            status, out, err = run("train", "--dataset", "xor", "--epochs", "5", "--no-progress", "--backend", backend)
+            assert status == 0, err
+            results[backend] = nn.fit_dataset("xor", epochs=5, seed=0, progress=False, backend=backend).theta
+        if "numba" in results:
+            np.testing.assert_allclose(results["numba"], results["numpy"], rtol=1e-12, atol=1e-15)
+
+    def test_an_unknown_backend_is_refused(self):
+        status, _, err = run("train", "--dataset", "xor", "--epochs", "3", "--backend", "cuda")
+        assert status == 2 and "invalid choice: 'cuda'" in err
+
     def test_the_arguments_reach_fit_dataset(self, monkeypatch):
         seen = {}
 
@@ -240,7 +255,14 @@ class TestTrain:
         status, out, _ = run(*argv, "--learning-rate", "0.5", "--no-progress", "--curve", "c.png")
         assert status == 0 and out == "summary\ntest accuracy: 0.88\n"
         assert seen == dict(
-            name="iris", epochs=7, seed=3, batch_size=4, learning_rate=0.5, progress=False, curve="c.png"
+            name="iris",
+            epochs=7,
+            seed=3,
+            batch_size=4,
+            learning_rate=0.5,
+            progress=False,
+            curve="c.png",
+            backend="auto",
         )
 
     def test_a_curve_into_a_missing_directory(self):
