@@ -104,8 +104,8 @@ def run_units(single, units, terms, signs, consts, fixed, points, back, seed, ac
         u = back[i]
         v, a, b, e, f = units[u, 1], units[u, 2], units[u, 3], units[u, 4], units[u, 5]
         # a partial 0 adds nothing, even to an adjoint that overflowed (inf · 0 would be nan): zero annihilates.
-        # A unit's partials are tested on the rare nan product, not on every zero (relu's 0s would make that
-        # branch unpredictable); a product's factors in a sum are rarely 0, so they are tested directly.
+        # Every product is tested on the rare nan, not on its factor being zero: a branch per lane would keep the
+        # lane loops from vectorizing (measured 25% slower at 1000 points) and relu's 0s would be unpredictable.
         if units[u, 0] != SUM:  # each active operand gets adjoint · partial
             if active[a]:
                 for k in range(batch):
@@ -118,12 +118,10 @@ def run_units(single, units, terms, signs, consts, fixed, points, back, seed, ac
             a, b, s = terms[t, 0], terms[t, 1], signs[t]
             if terms[t, 2] and active[a]:
                 for k in range(batch):
-                    if values[b, k] != 0.0:
-                        adjoint[a, k] += (s * adjoint[v, k]) * values[b, k]
+                    adjoint[a, k] += annihilated((s * adjoint[v, k]) * values[b, k], values[b, k])
             if terms[t, 2] and active[b]:
                 for k in range(batch):
-                    if values[a, k] != 0.0:
-                        adjoint[b, k] += (s * adjoint[v, k]) * values[a, k]
+                    adjoint[b, k] += annihilated((s * adjoint[v, k]) * values[a, k], values[a, k])
             if not terms[t, 2] and active[a]:
                 for k in range(batch):
                     adjoint[a, k] += s * adjoint[v, k]
