@@ -2,9 +2,10 @@
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["write_atomically"]
+__all__ = ["write_atomically", "replacing"]
 
 
 def write_atomically(path, data):
@@ -24,13 +25,32 @@ def write_atomically(path, data):
     ...     target.read_bytes(), sorted(p.name for p in Path(folder).iterdir())
     (b'hello', ['note.txt'])
     """
+    with replacing(path, "wb") as file:
+        file.write(data)
+
+
+@contextmanager
+def replacing(path, mode="w"):
+    """A file that replaces ``path`` when the block ends without an error: :func:`write_atomically` for a
+    document written piece by piece (text mode writes UTF-8, newlines as given).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     with replacing(Path(folder) / "a.txt") as file:
+    ...         _ = file.write("one "), file.write("two")
+    ...     (Path(folder) / "a.txt").read_text()
+    'one two'
+    """
     path = Path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot write {str(path)!r}: the directory {str(path.parent)!r} does not exist")
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
+        text = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
+        with os.fdopen(handle, mode, **text) as file:
+            yield file
         os.chmod(temporary, _file_mode(path))  # mkstemp makes it private; give it an ordinary file's mode
         os.replace(temporary, path)
     except BaseException:

@@ -1,19 +1,25 @@
 """pathad.io: graph files that round-trip every attribute, GraphML export, and files that must be refused."""
 
 import copy
+import gzip
+import io
 import json
 import math
 import os
 import re
+import tracemalloc
+import warnings
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pathad
-from pathad.io import MAX_DEPTH, GraphFileError, load, save, to_graphml
+import pathad.io as pathad_io
+from pathad.io import MAX_DEPTH, GraphFileError, _encode, _untagged, load, read_graphml, save, to_graphml
 from pathad.nn import fig9_circuit
 
 
@@ -351,6 +357,327 @@ class TestGraphML:
         with pytest.raises(GraphFileError, match="node 1 attribute 'thing'"):
             to_graphml(G, tmp_path / "g.graphml")
         assert not (tmp_path / "g.graphml").exists()
+
+
+# --- GraphML: the streaming writer and reader -------------------------------------------------
+
+
+def networkx_file(obj):
+    """The GraphML bytes networkx's own writer makes of ``obj`` (how to_graphml wrote files before it streamed)."""
+    graph = obj.graph if isinstance(obj, pathad.Trace) else obj
+
+    def plain(data):
+        out = {}
+        for name, value in data.items():
+            if isinstance(value, np.generic):
+                value = value.item()
+            if isinstance(value, (bool, int, float, str)):
+                out[str(name)] = value
+            elif value is not None:
+                out[str(name)] = json.dumps(_untagged(_encode(value, "", 0)), allow_nan=False)
+        return out
+
+    copy_ = graph.__class__()
+    copy_.graph.update(plain(graph.graph))
+    if isinstance(obj, pathad.Trace):
+        copy_.graph.update(name=obj.name, inputs=json.dumps(obj.inputs), outputs=json.dumps(obj.outputs))
+    for node, data in graph.nodes(data=True):
+        copy_.add_node(node, **plain(data))
+    if graph.is_multigraph():
+        for u, v, key, data in graph.edges(keys=True, data=True):
+            copy_.add_edge(u, v, key, **plain(data))
+    else:
+        for u, v, data in graph.edges(data=True):
+            copy_.add_edge(u, v, **plain(data))
+    buffer = io.BytesIO()
+    nx.write_graphml(copy_, buffer)
+    return buffer.getvalue()
+
+
+def chain(steps):
+    """x = sin(x) * 1.0001 + x, ``steps`` times (three nodes a step), then squared (two parallel edges)."""
+
+    def f(x):
+        for _ in range(steps):
+            x = pathad.sin(x) * 1.0001 + x
+        return x * x
+
+    return pathad.trace(f, 0.5)
+
+
+def built(tr):
+    tr.graph  # noqa: B018 - to_graphml then writes from the networkx graph, not the tape
+    return tr
+
+
+def strange_graph():
+    G = nx.DiGraph(title="<&>\"' é 漢")
+    G.add_node("a<&>\"'\n\tb", label="<b>&amp;</b> \"quoted\" 'single' é ü 漢 🙂", weight=np.float64(0.1 + 0.2))
+    G.add_node(7, count=np.int64(3), flag=True, off=np.bool_(False), empty="", none=None, pair=(1, (2.5, "x")))
+    G.add_edge("a<&>\"'\n\tb", 7, partial=-0.0, tiny=5e-324, huge=1.7976931348623157e308, note={"k": [1, None]})
+    G.add_edge(7, 7, partial=float("inf"), nan=float("nan"))
+    return G
+
+
+def simple_graphs():
+    """Graphs that are not traces, with what GraphML can hold."""
+    M = nx.MultiGraph([(1, 1), (1, 1), (2, 3)], id="the graph")
+    E = nx.DiGraph(note="only graph data")
+    return [strange_graph(), M, nx.Graph(), E, nx.Graph([(1, 2, {"w": 1.5}), (2, 3, {"w": 2})])]
+
+
+GRAPHML_CASES = {
+    "h from the tape": lambda: pathad.trace(h, x=3.0, y=5.0),
+    "h from its graph": lambda: built(pathad.trace(h, x=3.0, y=5.0)),
+    "chain from the tape": lambda: chain(40),
+    "chain from its graph": lambda: built(chain(40)),
+    "fig9 with constants": lambda: fig9_circuit([1.0, 0.5], [1.0, 0.0, 0.0]),
+    "a labeled trace": lambda: pathad.trace(lambda **kw: kw["é<&>"] * 2.0, **{"é<&>": 1.5}),
+    **{f"graph {i}": (lambda i=i: simple_graphs()[i]) for i in range(len(simple_graphs()))},
+}
+
+
+def same_read(a, b):
+    """networkx.read_graphml's result and read_graphml's agree in class, order and every attribute.
+
+    Compared as repr: floats exactly, nan equal to nan, 1 told from 1.0 and True.
+    """
+    assert type(a) is type(b)
+    assert repr(list(a.graph.items())) == repr(list(b.graph.items()))
+    assert repr([(n, list(d.items())) for n, d in a.nodes(data=True)]) == repr(
+        [(n, list(d.items())) for n, d in b.nodes(data=True)]
+    )
+    edges = (lambda G: G.edges(keys=True, data=True)) if a.is_multigraph() else (lambda G: G.edges(data=True))
+    assert repr([(*e[:-1], list(e[-1].items())) for e in edges(a)]) == repr(
+        [(*e[:-1], list(e[-1].items())) for e in edges(b)]
+    )
+    assert [(n, list(p)) for n, p in a.adj.items()] == [(n, list(p)) for n, p in b.adj.items()]
+    if a.is_directed():
+        assert [(n, list(p)) for n, p in a.pred.items()] == [(n, list(p)) for n, p in b.pred.items()]
+
+
+def equal_values(a, b):
+    """Equal, with nan equal to nan (and -0.0 told from 0.0)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return repr(a) == repr(b)
+    return a == b
+
+
+class TestStreamingGraphML:
+    @pytest.mark.parametrize("case", list(GRAPHML_CASES))
+    def test_the_file_is_the_one_networkx_writes(self, tmp_path, case):
+        assert to_graphml(GRAPHML_CASES[case](), tmp_path / "g.graphml").read_bytes() == networkx_file(
+            GRAPHML_CASES[case]()
+        )
+
+    def test_a_trace_is_written_from_its_tape_without_building_the_graph(self, tmp_path):
+        tr = chain(40)
+        from_tape = to_graphml(tr, tmp_path / "tape.graphml").read_bytes()
+        assert "graph" not in tr.__dict__
+        assert to_graphml(built(tr), tmp_path / "graph.graphml").read_bytes() == from_tape
+
+    def test_a_tape_with_other_value_types_takes_the_general_way(self, tmp_path):
+        tr = chain(5)
+        tr.tape.values[3] = 7  # an int: its own key, as networkx gives it
+        if type(tr.tape.values[3]) is not int:
+            pytest.skip("the tape's values hold floats only")
+        tr.tape.labels[4] = "x\ty"
+        from_tape = to_graphml(tr, tmp_path / "tape.graphml").read_bytes()
+        assert b'attr.name="value" attr.type="long"' in from_tape
+        assert "graph" not in tr.__dict__
+        assert from_tape == networkx_file(built(tr))
+
+    def test_edges_come_in_the_graphs_order_whatever_the_tapes(self, tmp_path):
+        tr = chain(5)
+        for field in ("src", "dst", "arg", "partial"):
+            column = getattr(tr.tape, field)
+            for i, item in enumerate([column[k] for k in reversed(range(len(column)))]):
+                column[i] = item
+        assert to_graphml(tr, tmp_path / "tape.graphml").read_bytes() == networkx_file(built(tr))
+
+    @pytest.mark.parametrize("case", list(GRAPHML_CASES))
+    def test_networkx_reads_back_every_value_exactly(self, tmp_path, case):
+        obj = GRAPHML_CASES[case]()
+        graph = obj.graph if isinstance(obj, pathad.Trace) else obj
+        G = nx.read_graphml(to_graphml(obj, tmp_path / "g.graphml"))
+        assert [str(node) for node in graph] == list(G)
+        for node, data in graph.nodes(data=True):
+            for name, value in data.items():
+                if isinstance(value, (bool, int, float, str, np.generic)):
+                    assert equal_values(
+                        G.nodes[str(node)][name], value.item() if isinstance(value, np.generic) else value
+                    )
+        assert G.number_of_edges() == graph.number_of_edges()
+
+    def test_a_traces_floats_labels_and_constants_survive(self, tmp_path):
+        def f(**inputs):
+            return (inputs["<a&b>"] * 0.1 + inputs['é"ü'] * 1e-300) * 3.0000000000000004
+
+        tr = pathad.trace(f, **{"<a&b>": 0.1 + 0.2, 'é"ü': 5e-324})
+        G = nx.read_graphml(to_graphml(tr, tmp_path / "f.graphml"), force_multigraph=True)
+        assert [G.nodes[str(n)]["value"] for n in range(len(tr.tape.ops))] == tr.tape.values
+        assert [G.nodes[str(n)]["label"] for n in range(len(tr.tape.ops))] == [tr.label(n) for n in tr.graph]
+        assert [json.loads(G.nodes[str(n)]["consts"]) for n in tr.graph] == [
+            [list(c) for c in tr.graph.nodes[n]["consts"]] for n in tr.graph
+        ]
+        assert sorted(G.edges(keys=True, data="partial")) == sorted(
+            (str(u), str(v), k, p) for u, v, k, p in tr.graph.edges(keys=True, data="partial")
+        )
+
+    def test_tabs_newlines_and_carriage_returns_survive(self, tmp_path):
+        G = nx.DiGraph()
+        G.add_node("a\r\nb\tc", text="line\r\nnext\rlast\ttab\n")
+        R = nx.read_graphml(to_graphml(G, tmp_path / "g.graphml"))
+        assert dict(R.nodes(data=True)) == {"a\r\nb\tc": {"text": "line\r\nnext\rlast\ttab\n"}}
+
+    @pytest.mark.parametrize("text", ["bell\x07", "nul\x00", "\ufffe", "lone \ud800"])
+    def test_characters_xml_cannot_hold_are_refused_by_name(self, tmp_path, text):
+        tr = pathad.trace(h, x=3.0, y=5.0)
+        tr.tape.labels[3] = text
+        with pytest.raises(GraphFileError, match=r"node 3 attribute 'label' holds the character .*XML 1.0 cannot hold"):
+            to_graphml(tr, tmp_path / "h.graphml")
+        G = nx.DiGraph()
+        G.add_node(text)
+        with pytest.raises(GraphFileError, match="its id holds the character"):
+            to_graphml(G, tmp_path / "g.graphml")
+        assert os.listdir(tmp_path) == []
+
+    def test_a_write_that_fails_midway_leaves_the_old_file(self, tmp_path, monkeypatch):
+        monkeypatch.setattr(pathad_io, "_CHUNK", 100)  # so that the failing writes have written much already
+        path = to_graphml(pathad.trace(h, x=3.0, y=5.0), tmp_path / "g.graphml")
+        before = path.read_bytes()
+        G = nx.DiGraph((i, i + 1) for i in range(2000))
+        G.nodes[1990]["bad"] = object()
+        with pytest.raises(GraphFileError, match="node 1990 attribute 'bad' is a builtins.object"):
+            to_graphml(G, path)
+        tr = chain(700)
+        tr.tape.consts[2000] = ((0, object()),)
+        with pytest.raises(GraphFileError, match="node 2000 attribute 'consts'"):
+            to_graphml(tr, path)
+        assert path.read_bytes() == before and os.listdir(tmp_path) == ["g.graphml"]
+
+    def test_defaults_of_a_graph_read_from_graphml_are_written_back_as_defaults(self, tmp_path):
+        G = nx.DiGraph([(1, 2)])
+        G.graph["node_default"] = {"color": "red"}
+        G.nodes[1]["color"] = "blue"
+        R = nx.read_graphml(to_graphml(G, tmp_path / "g.graphml"))
+        assert R.graph == {"node_default": {"color": "red"}, "edge_default": {}}
+        again = nx.read_graphml(to_graphml(R, tmp_path / "again.graphml"))
+        assert again.graph == R.graph and dict(again.nodes(data=True)) == dict(R.nodes(data=True))
+
+    def test_writing_takes_little_memory_and_never_builds_the_graph(self, tmp_path):
+        tr = chain(33_333)  # 10^5 nodes; networkx's writer held ~8 kB a node at its peak
+        tracemalloc.start()
+        try:
+            to_graphml(tr, tmp_path / "chain.graphml")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert "graph" not in tr.__dict__
+        assert peak < 40 * 2**20, f"to_graphml peaked at {peak / 2**20:.0f} MB for 10^5 nodes"
+
+
+class TestReadGraphML:
+    @pytest.mark.parametrize("case", list(GRAPHML_CASES))
+    def test_the_graph_networkx_reads(self, tmp_path, case, monkeypatch):
+        obj = GRAPHML_CASES[case]()
+        path = to_graphml(obj, tmp_path / "g.graphml")
+        ways = [{}, {"force_multigraph": True}, {"node_type": int if isinstance(obj, pathad.Trace) else str}]
+        expected = [nx.read_graphml(path, **way) for way in ways]
+        monkeypatch.setattr(nx, "read_graphml", None)  # these files are read without networkx's reader
+        for way, graph in zip(ways, expected):
+            same_read(read_graphml(path, **way), graph)
+
+    def test_what_networkx_writes_with_defaults_and_edge_ids(self, tmp_path):
+        G = nx.MultiDiGraph()
+        G.add_edge("a", "b", key="first", w=1.0)
+        G.add_edge("a", "b", key=7, w=2.0)
+        G.add_edge("b", "c", w=3.0)
+        G.graph["node_default"], G.graph["edge_default"] = {"color": "red"}, {"w": 0.5}
+        G.nodes["a"]["color"] = "blue"
+        path = tmp_path / "g.graphml"
+        nx.write_graphml(G, path)
+        same_read(read_graphml(path), nx.read_graphml(path))
+        D = nx.DiGraph([("a", "b", {"key": 3, "id": "own"})])
+        nx.write_graphml(D, path, edge_id_from_attribute="id")
+        same_read(read_graphml(path), nx.read_graphml(path))
+
+    @pytest.mark.parametrize(
+        "graphml",
+        [
+            '<graph edgedefault="directed"><edge source="a" target="b"/><node id="b"/><node id="a"/></graph>',
+            '<graph edgedefault="directed"><node id="a"><port name="p"/></node></graph>',
+            '<graph edgedefault="directed"><node id="a"><graph edgedefault="directed"/></node></graph>',
+            '<graph edgedefault="undirected"><node id="a"/></graph><graph edgedefault="directed"/>',
+            '<graph edgedefault="directed"><node id="a"/></graph><key id="k" for="node" attr.name="x"/>',
+            '<desc>a graph</desc><graph edgedefault="directed"><node id="a"/></graph>',
+            '<graph edgedefault="undirected"><edge source="a" target="b" directed="false"/></graph>',
+        ],
+    )
+    def test_graphml_networkx_reads_its_own_way_goes_to_networkx(self, tmp_path, graphml):
+        path = tmp_path / "g.graphml"
+        path.write_text(f'<graphml xmlns="http://graphml.graphdrawing.org/xmlns">{graphml}</graphml>')
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            same_read(read_graphml(path), nx.read_graphml(path))
+
+    @pytest.mark.parametrize(
+        ("graphml", "error"),
+        [
+            ('<graph><node id="a"><data key="nope">1</data></node></graph></graphml>', "no key nope"),
+            (
+                '<key id="k" for="node" attr.name="x" attr.type="double"/><graph><node id="a"><data key="k">one'
+                "</data></node></graph></graphml>",
+                "could not convert",
+            ),  # fmt: skip
+            ('<graph edgedefault="directed"><node id="a">', "no element found"),
+        ],
+    )
+    def test_files_with_errors_fail_as_in_networkx(self, tmp_path, graphml, error):
+        path = tmp_path / "g.graphml"
+        path.write_text(f'<graphml xmlns="http://graphml.graphdrawing.org/xmlns">{graphml}')
+        with pytest.raises(Exception, match=error) as networkx_error:
+            nx.read_graphml(path)
+        with pytest.raises(networkx_error.type, match=error):
+            read_graphml(path)
+
+    def test_compressed_files_and_open_files(self, tmp_path):
+        plain = to_graphml(chain(3), tmp_path / "c.graphml")
+        packed = tmp_path / "c.graphml.gz"
+        packed.write_bytes(gzip.compress(plain.read_bytes()))
+        expected = nx.read_graphml(plain)
+        same_read(read_graphml(packed), expected)
+        with open(plain, "rb") as file:
+            same_read(read_graphml(file), expected)
+
+    def test_a_stream_it_cannot_rewind(self, tmp_path):
+        class Stream(io.RawIOBase):
+            def __init__(self, data):
+                self.data = io.BytesIO(data)
+
+            def readable(self):
+                return True
+
+            def readinto(self, buffer):
+                return self.data.readinto(buffer)
+
+        path = to_graphml(pathad.trace(h, x=3.0, y=5.0), tmp_path / "h.graphml")
+        same_read(read_graphml(Stream(path.read_bytes())), nx.read_graphml(path))
+        unusual = b'<graphml xmlns="http://graphml.graphdrawing.org/xmlns"><desc/><graph/></graphml>'
+        with pytest.raises(nx.NetworkXError, match="give a path or a seekable file"):
+            read_graphml(Stream(unusual))
+
+    def test_reading_takes_little_more_memory_than_the_graph(self, tmp_path, monkeypatch):
+        path = to_graphml(chain(3_500), tmp_path / "chain.graphml")  # 10^4 nodes, 3.4 MB of GraphML
+        monkeypatch.setattr(pathad_io, "_READ_CHUNK", 2**16)  # the whole document's tree would take ~30 MB
+        tracemalloc.start()
+        try:
+            G = read_graphml(path)
+            held, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert G.number_of_nodes() == 10_502
+        assert peak - held < 6 * 2**20, f"read_graphml peaked {(peak - held) / 2**20:.1f} MB above the graph"
 
 
 @pytest.mark.skipif(not hasattr(pathad, "save"), reason="pathad/__init__.py does not export save, load, to_graphml yet")
