@@ -1,28 +1,35 @@
 """The recorded program planned for replay: operands by position, guards, numpy levels, and the checks.
 
 A :class:`Program` is built on a tape's first replay.  It runs the values
-(numpy: level by level, one rule call per group of like nodes; numba: the
+(numpy: level by level, one rule call per group of like nodes, narrow levels
+node by node, see :class:`_ForwardPlan`; numba: the
 :class:`~pathad.compiled.layout.Layout` in one compiled call), checks the
 guards (the branches the trace took) and turns non-finite numbers into
 :class:`~pathad.DomainError` naming the node.
 """
 
 import math
-from functools import cached_property
+import operator
+from functools import cache, cached_property
 
 import numpy as np
 
 from ..errors import DomainError, ReplayError
-from ..primitives import ARRAY, PRIMITIVES
-from .freeze import ARITY, OPS
+from ..primitives import ARRAY, DOMAIN_ERRORS, PRIMITIVES
+from .freeze import ARITY, CODE, OPS
 from .layout import Layout, bucket, chain_links, chain_terms, group_chains, split
 from .numba_backend import run_program, spending
-from .schedule import ARRAY_SEMIRINGS, levels
+from .schedule import ARRAY_SEMIRINGS, choose_ways, distinct, levels, starts
 
 __all__ = ["Program", "Replayed", "as_index"]
 
 #: Array elements per replay chunk: (nodes + edges) x batch points.
 _BUDGET = 2**25
+#: Rough costs of evaluating a level (see _ForwardPlan): an op on one Python float (per point; ops numpy must do
+#: cost more, _SCALAR_WEIGHT), one numpy call on one node's row, one rule call on a group of nodes.
+_SCALAR_COST, _ROW_COST, _GROUP_COST = 1.0, 4.0, 25.0
+#: The batch size from which rows beat Python floats for every op (the plan is the same for all larger sizes).
+_ROWS_FROM = 4
 _COMPARE = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
             "==": np.equal, "!=": np.not_equal}  # fmt: skip
 
@@ -34,7 +41,8 @@ class Program:
     constant, by position); for numpy, sums of sums (add/sub nodes each
     feeding only the next) fused into chains evaluated by one cumulative sum,
     the rest levelled and grouped by (level, op, which operands are traced) so
-    that each group is one call of the primitive's rule on arrays; for numba,
+    that each group is one call of the primitive's rule on arrays (narrow
+    levels node by node instead, see :class:`_ForwardPlan`); for numba,
     a :class:`Layout` (the program in order, sums of products fused), run by
     one compiled call with its backward pass.
     """
@@ -101,45 +109,90 @@ class Program:
         self.chain_nodes, self.chain_starts, self.chain_head = group_chains(link, linked)
 
     def _plan_levels(self):
+        """Every node's level (a chain's members share theirs), then what each level holds (:meth:`_plan_groups`)."""
         tape, n = self.tape, self.tape.n_nodes
         unit = self.chain_head
         tail, headn = unit[tape.src], unit[tape.dst]
         keep = tail != headn
-        self.level = levels(n, tail[keep], headn[keep], np.flatnonzero(unit == np.arange(n)))
-        self.level = self.level[unit]
+        # positions grow along every edge; a chain ranks as its last member, the only one used outside it
+        rank = np.arange(n)
+        if self.chain_starts.size:
+            last = np.append(self.chain_starts[1:], self.chain_nodes.size) - 1
+            rank[self.chain_nodes[self.chain_starts]] = self.chain_nodes[last]
+        self.level = levels(n, tail[keep], headn[keep], np.flatnonzero(unit == np.arange(n)), rank)[unit]
         self.depth = int(self.level.max()) + 1
         self._plan_groups()
-        self._plan_chain_buckets()
 
     def _plan_groups(self):
-        """(op, traced-operand pattern, nodes) per level, and the same across all levels for partials."""
-        tape = self.tape
-        in_chain = np.zeros(tape.n_nodes, dtype=bool)
-        in_chain[self.chain_nodes] = True
-        ops = np.flatnonzero((tape.codes > 0) & ~in_chain)
-        pattern = (self.node_of[0] >= 0) + 2 * (self.node_of[1] >= 0)
-        self.groups = [[] for _ in range(self.depth)]
-        for (level, code, traced), nodes in split(ops, self.level[ops], tape.codes[ops], pattern[ops]):
-            self.groups[level].append(_Group(self, code, traced, nodes))
+        """The partials' groups (op, traced-operand pattern) across all levels; per level its op nodes and what
+        evaluating them costs each way (see :class:`_ForwardPlan`).  The levels' own groups are built by the
+        plans that evaluate them by groups."""
+        tape, depth = self.tape, self.depth
+        self.pattern = (self.node_of[0] >= 0) + 2 * (self.node_of[1] >= 0)
         op_nodes = np.flatnonzero(tape.codes > 0)
         self.partial_groups = [
             _Group(self, code, traced, nodes)
-            for (code, traced), nodes in split(op_nodes, tape.codes[op_nodes], pattern[op_nodes])
+            for (code, traced), nodes in split(op_nodes, tape.codes[op_nodes], self.pattern[op_nodes])
         ]
+        self.by_level = op_nodes[np.argsort(self.level[op_nodes], kind="stable")]  # positions ascending per level
+        self.level_start = starts(self.level[self.by_level], depth)
+        self.in_chain = np.zeros(tape.n_nodes, dtype=bool)
+        self.in_chain[self.chain_nodes] = True
+        ops = op_nodes[~self.in_chain[op_nodes]]
+        kinds = 4 * len(OPS)
+        keys = distinct(self.level[ops] * kinds + tape.codes[ops] * 4 + self.pattern[ops])
+        calls = np.bincount(keys // kinds, minlength=depth)
+        if self.chain_starts.size:
+            buckets = distinct(self._chain_level() * 64 + self._chain_width_class())
+            calls += np.bincount(buckets // 64, minlength=depth)
+        self.level_calls = calls
+        self.level_width = np.diff(self.level_start)
+        weight = np.zeros(len(OPS))
+        for code in distinct(tape.codes[op_nodes].astype(np.int64)).tolist():
+            weight[code] = _scalar_weight(code)
+        self.level_scalar = np.bincount(self.level[op_nodes], weight[tape.codes[op_nodes]], minlength=depth)
+        self._forward_plans = {}
 
-    def _plan_chain_buckets(self):
-        """Chains laid out as rows of cumulative-sum terms, bucketed by (level, power-of-two length)."""
-        self.chains = [[] for _ in range(self.depth)]
-        members = self.chain_nodes
-        if not members.size:
-            return
-        starts = self.chain_starts
-        lengths = np.diff(np.r_[starts, members.size])
-        term_node, term_const, term_sign = chain_terms(self, self.chain_link_second, members, starts)
-        width = 1 << np.ceil(np.log2(lengths + 1)).astype(np.int64)
-        chain_level = self.level[members[starts]]
-        for (level, w), rows in split(np.arange(starts.size), chain_level, width):
-            self.chains[level].append(bucket(rows, starts, lengths, int(w), members, term_node, term_const, term_sign))
+    def _chain_level(self):
+        return self.level[self.chain_nodes[self.chain_starts]]
+
+    def _chain_width_class(self):
+        lengths = np.diff(np.r_[self.chain_starts, self.chain_nodes.size])
+        return np.ceil(np.log2(lengths + 1)).astype(np.int64)
+
+    def _forward_plan(self, batch):
+        """How :meth:`forward_values` evaluates ``batch`` points: a :class:`_ForwardPlan`, built once per size."""
+        key = min(batch, _ROWS_FROM)  # from there on every batch size gets the same plan
+        if key not in self._forward_plans:
+            self._forward_plans[key] = _ForwardPlan(self, key)
+        return self._forward_plans[key]
+
+    def _level_groups(self, wanted):
+        """{level: [_Group]} for the levels where ``wanted``: one group per (op, traced-operand pattern)."""
+        tape = self.tape
+        ops = self.by_level[wanted[self.level[self.by_level]] & ~self.in_chain[self.by_level]]
+        found = {}
+        for (level, code, traced), nodes in split(ops, self.level[ops], tape.codes[ops], self.pattern[ops]):
+            found.setdefault(level, []).append(_Group(self, code, traced, nodes))
+        return found
+
+    def _chain_buckets(self, wanted):
+        """{level: [bucket]} for the chains of the levels where ``wanted``: rows of cumulative-sum terms,
+        bucketed by (level, power-of-two length)."""
+        members, first = self.chain_nodes, self.chain_starts
+        found = {}
+        if not first.size:
+            return found
+        chain_level = self._chain_level()
+        rows = np.flatnonzero(wanted[chain_level])
+        if not rows.size:
+            return found
+        lengths = np.diff(np.r_[first, members.size])
+        terms = chain_terms(self, self.chain_link_second, members, first)
+        width = 1 << self._chain_width_class()
+        for (level, w), picked in split(rows, chain_level[rows], width[rows]):
+            found.setdefault(level, []).append(bucket(picked, first, lengths, int(w), members, *terms))
+        return found
 
     def _plan_guards(self):
         tape = self.tape
@@ -236,7 +289,9 @@ class Program:
         grads = result.grads
         if grads is None:
             return
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
+            if math.isfinite(grads.sum()):  # one pass; a sum that overflows sends finite gradients the long way
+                return
             bad = ~np.isfinite(grads).all(axis=0)
         if first_guard is not None:
             bad &= first_guard < 0
@@ -315,17 +370,20 @@ class Program:
         return self.exact
 
     def forward_values(self, points):
-        """Every node's value, shape (n, B): level by level, each group one rule call, chains one cumsum."""
+        """Every node's value, shape (n, B), by the plan for this batch size (:class:`_ForwardPlan`): levels of
+        many nodes by one rule call per group of like nodes (chains by one cumsum), runs of narrow levels node by
+        node, on rows of numpy or, for a point or two, on Python floats."""
         tape = self.tape
         self._plan_numpy()
-        values = np.empty((tape.n_nodes, points.shape[1]))
+        plan = self._forward_plan(points.shape[1])
+        n = tape.n_nodes
+        work = np.empty((n + plan.consts.size, points.shape[1]))  # the constants' rows after the nodes'
+        work[n:] = plan.consts[:, None]
+        values = work[:n]
         values[self.input_positions] = np.asarray(points)
         with np.errstate(all="ignore"):
-            for level in range(self.depth):
-                for group in self.groups[level]:
-                    values[group.nodes] = _call(group.primitive.value, group.operands(values))
-                for bucket in self.chains[level]:
-                    bucket.fill(values)
+            for step in plan.steps:
+                step.run(work)
         return values
 
     def partials(self, values):
@@ -443,6 +501,297 @@ class _Group:
 
     def operands(self, values):
         return [values[r] if t else r for r, t in zip(self.recipe, self._traced)]
+
+
+class _ForwardPlan:
+    """How :meth:`Program.forward_values` evaluates a batch: its steps in order, and the constants' rows.
+
+    A level goes by groups (one rule call per group of like nodes on the
+    fancy-indexed rows, and a cumsum per bucket of chains: cheap for many
+    nodes) or node by node, by the rough costs :data:`_SCALAR_COST`,
+    :data:`_ROW_COST`, :data:`_GROUP_COST`; a run of levels that go node by
+    node is one segment, evaluated in position order, either on rows (one
+    numpy call per node on its row of the batch: no gathering, no grouping)
+    or on Python floats (a point at a time: no numpy call at all), whichever
+    is cheaper over the run (see :func:`~pathad.compiled.schedule.choose_ways`).
+    All three give the same numbers: a rule
+    evaluates numpy's own way everywhere (on Python floats only where Python's
+    arithmetic is that of numpy: +, −, ·, /, sqrt, ..., or where math's
+    function gave numpy's bits on a sample, see :func:`_scalar_rule_of`), so a
+    point gives the same bits alone or in a batch of any size.
+    """
+
+    def __init__(self, program, batch):
+        ways = {"rows": program.level_width * _ROW_COST, "scalar": program.level_scalar * batch * _SCALAR_COST}
+        groups = program.level_calls * _GROUP_COST
+        empty = program.level_width == 0  # (the inputs' level): node by node at no cost, so it joins a run
+        for costs in ways.values():
+            costs[empty] = 0.0
+        groups[empty] = 1.0
+        steps = choose_ways(groups, ways, _GROUP_COST, np.ones(groups.size, dtype=bool), "groups")
+        by_groups = np.zeros(groups.size, dtype=bool)
+        for lo, hi, way in steps:
+            by_groups[lo:hi] = way == "groups"
+        groups_of, buckets_of = program._level_groups(by_groups), program._chain_buckets(by_groups)
+        self.steps, consts = [], []
+        base = program.tape.n_nodes
+        for lo, hi, way in steps:
+            if way == "groups":
+                self.steps += [_GroupStep(groups_of.get(lv, []), buckets_of.get(lv, [])) for lv in range(lo, hi)]
+                continue
+            nodes = np.sort(program.by_level[program.level_start[lo] : program.level_start[hi]])
+            if not nodes.size:
+                continue
+            if way == "rows":
+                segment = _RowSegment(program, nodes, base)
+                base += segment.consts.size
+                consts.append(segment.consts)
+            else:
+                segment = _ScalarSegment(program, nodes)
+            self.steps.append(segment)
+        self.consts = np.concatenate(consts) if consts else np.zeros(0)
+
+
+class _GroupStep:
+    """A level evaluated by groups: each group one rule call, each bucket of chains one cumsum."""
+
+    def __init__(self, groups, buckets):
+        self.groups, self.buckets = groups, buckets
+
+    def run(self, values):
+        for group in self.groups:
+            values[group.nodes] = _call(group.primitive.value, group.operands(values))
+        for chains in self.buckets:
+            chains.fill(values)
+
+
+def _operand_slots(program, nodes):
+    """For op ``nodes`` (positions ascending): per operand (2, m) whether it is a node outside ``nodes``, a
+    constant or one of ``nodes`` (then its index there), with the outside nodes and the distinct constants."""
+    codes = program.tape.codes[nodes]
+    operand, const = program.node_of[:, nodes], program.const_of[:, nodes]
+    used = np.arange(2)[:, None] < ARITY[codes]
+    place = np.minimum(np.searchsorted(nodes, operand), nodes.size - 1)
+    inside = used & (operand >= 0) & (nodes[place] == operand)
+    outside = used & (operand >= 0) & ~inside
+    constant = used & (operand < 0)
+    bits, outside_nodes = distinct(const[constant].view(np.int64)), distinct(operand[outside])
+    slots = {
+        "outside": np.searchsorted(outside_nodes, operand),
+        "constant": np.searchsorted(bits, const.view(np.int64)),
+        "inside": place,
+    }
+    masks = {"outside": outside, "constant": constant, "inside": inside}
+    return codes, masks, slots, outside_nodes, bits.view(np.float64)
+
+
+class _RowSegment:
+    """Op nodes evaluated one by one in position order, each by one numpy call on rows of the batch.
+
+    Operands are rows of the work array: a node's own, or a constant's row
+    (from ``base`` on, the constants being ``consts``).
+    """
+
+    def __init__(self, program, nodes, base):
+        codes, masks, slots, _, self.consts = _operand_slots(program, nodes)
+        rows = np.zeros((2, nodes.size), dtype=np.int64)
+        operand = program.node_of[:, nodes]
+        traced = masks["outside"] | masks["inside"]
+        rows[traced] = operand[traced]
+        rows[masks["constant"]] = base + slots["constant"][masks["constant"]]
+        self.rules = [_ROW_RULES[c] for c in codes.tolist()]
+        self.nodes, self.a, self.b = nodes.tolist(), rows[0].tolist(), rows[1].tolist()
+
+    def run(self, work):
+        for rule, v, a, b in zip(self.rules, self.nodes, self.a, self.b):
+            rule(work[a], work[b], work[v])
+
+
+class _ScalarSegment:
+    """Op nodes evaluated one by one in position order on Python floats, a batch point at a time.
+
+    Each point's numbers are one list: the values of the nodes read from
+    outside the segment, the constants, then each node's value appended in
+    turn.  The rules are numpy's on single numbers (:func:`_scalar_rule_of`);
+    where Python's float arithmetic or math raises (x/0, sqrt(-1)) instead of giving
+    inf or nan, that point is evaluated again with the failing op on numpy,
+    so that the values (and the DomainError naming the node) are those of the
+    other ways.
+    """
+
+    def __init__(self, program, nodes):
+        codes, masks, slots, self.outside, consts = _operand_slots(program, nodes)
+        self.nodes, self.codes = nodes, codes
+        self.consts = consts.tolist() + [0.0, 1.0]  # and two for the rules below
+        self.first = self.outside.size + len(self.consts)
+        offsets = {"outside": 0, "constant": self.outside.size, "inside": self.first}
+        place = np.zeros((2, nodes.size), dtype=np.int64)  # unused second operands read slot 0
+        for kind, mask in masks.items():
+            place[mask] = offsets[kind] + slots[kind][mask]
+        # unary ops as builtins of two operands (no Python frame): relu(a) = max(0.0, a) (a nan or -0.0 gives
+        # 0.0, as numpy's rule), square(a) = a · a, reciprocal(a) = 1.0 / a
+        for name, first in zip(_ON_SECOND, (self.first - 2, None, self.first - 1)):
+            these = codes == CODE[name]
+            place[1, these] = place[0, these]
+            if first is not None:
+                place[0, these] = first
+        self.rules = [_scalar_rule_of(c) for c in codes.tolist()]
+        self.a, self.b = place[0].tolist(), place[1].tolist()
+
+    def run(self, work):
+        outside = work[self.outside]
+        found = []
+        for k in range(work.shape[1]):
+            numbers = outside[:, k].tolist() + self.consts
+            try:
+                _scalar_pass(self.rules, self.a, self.b, numbers)
+            except DOMAIN_ERRORS:
+                numbers = outside[:, k].tolist() + self.consts
+                fallbacks = [_FALLBACK_RULES[c] for c in self.codes.tolist()]
+                _careful_pass(self.rules, fallbacks, self.a, self.b, numbers)
+            found.append(numbers[self.first :])
+        work[self.nodes] = np.array(found).T
+
+
+def _scalar_pass(rules, a, b, numbers):
+    append = numbers.append
+    for rule, i, j in zip(rules, a, b):
+        append(rule(numbers[i], numbers[j]))
+
+
+def _careful_pass(rules, fallbacks, a, b, numbers):
+    append = numbers.append
+    for rule, fallback, i, j in zip(rules, fallbacks, a, b):
+        x, y = numbers[i], numbers[j]
+        try:
+            append(rule(x, y))
+        except DOMAIN_ERRORS:
+            append(fallback(x, y))
+
+
+def _numpy_rule(rule, arity, second=False):
+    """``rule`` (a value rule) on two numbers as on one-element arrays, numpy's way (a unary rule on the first
+    number, or with ``second`` on the second)."""
+    if arity == 1 and second:
+        return lambda a, b: float(_call(rule, (np.array([b]),))[0])
+    if arity == 1:
+        return lambda a, b: float(_call(rule, (np.array([a]),))[0])
+    return lambda a, b: float(_call(rule, (np.array([a]), np.array([b])))[0])
+
+
+def _ufunc_rule(ufunc, arity):
+    if arity == 1:
+        return lambda a, b: float(ufunc(a))
+    return lambda a, b: float(ufunc(a, b))
+
+
+def _row_rule(rule, arity, ufunc):
+    """``rule`` (a value rule) on rows, into the row ``out``: the ufunc itself where the rule is one."""
+    if ufunc is not None:
+        return (lambda a, b, out: ufunc(a, out=out)) if arity == 1 else (lambda a, b, out: ufunc(a, b, out=out))
+
+    def rows(a, b, out):
+        out[...] = _call(rule, (a, b)[:arity])
+
+    return rows
+
+
+#: Value rules whose float arithmetic is exactly numpy's (IEEE operations, comparisons), on two Python floats
+#: (a unary rule ignores the second); Python raises where numpy gives inf or nan (x/0, sqrt(-1)).
+_EXACT_RULES = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "neg": lambda a, b: -a,
+    "abs": lambda a, b: abs(a),
+    "sqrt": lambda a, b: math.sqrt(a),
+    "square": operator.mul,  # its operand twice (see _ScalarSegment)
+    "reciprocal": operator.truediv,  # 1.0 / its operand
+    "relu": max,  # max(0.0, its operand)
+    "maximum": lambda a, b: a if a >= b else b,
+    "minimum": lambda a, b: a if a <= b else b,
+}
+#: The unary rules above that _ScalarSegment gives their operand as the second number.
+_ON_SECOND = ("relu", "square", "reciprocal")
+_OPERATOR_UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide, "neg": np.negative}
+
+
+def _rule_tables():
+    """Per op code: the rule on Python floats, its fallback on numpy, the rule on rows, and a float op's cost."""
+    scalar, fallback, rows, weight = [None], [None], [None], [1.0]
+    for name in OPS[1:]:
+        primitive = PRIMITIVES[name]
+        arity, rule = primitive.arity, primitive.value
+        ufunc = _OPERATOR_UFUNCS.get(name)
+        if ufunc is None and primitive.is_function:
+            candidate = getattr(ARRAY, name)
+            ufunc = candidate if isinstance(candidate, np.ufunc) and candidate.nin == arity else None
+        fallback.append(_numpy_rule(rule, arity, second=name in _ON_SECOND))
+        rows.append(_row_rule(rule, arity, ufunc))
+        if name in _EXACT_RULES:
+            scalar.append(_EXACT_RULES[name])
+            weight.append(1.0)
+        elif ufunc is not None:
+            scalar.append(_ufunc_rule(ufunc, arity))
+            weight.append(3.0)
+        else:
+            scalar.append(fallback[-1])
+            weight.append(5.0)
+    return scalar, fallback, rows, np.array(weight)
+
+
+_SCALAR_RULES, _FALLBACK_RULES, _ROW_RULES, _SCALAR_WEIGHT = _rule_tables()
+
+
+@cache
+def _scalar_rule_of(code):
+    """The rule :class:`_ScalarSegment` runs for an op code: :data:`_SCALAR_RULES`' (numpy on a single number,
+    where Python's own arithmetic is not exactly numpy's), or the primitive's float implementation itself
+    (math's, a tenth of the cost) if it gives numpy's very bits on a sample of 1120 arguments: then numpy
+    calls the same C library (or computes the same IEEE operations), as it does on most machines for most
+    functions.  Where it does not (numpy's own vectorized tanh, say) numpy stays."""
+    name = OPS[code]
+    primitive = PRIMITIVES[name]
+    if name in _EXACT_RULES or primitive.scalar is None or not _same_bits(primitive):
+        return _SCALAR_RULES[code]
+    scalar = primitive.scalar
+    return (lambda a, b: scalar(a)) if primitive.arity == 1 else scalar
+
+
+@cache
+def _scalar_weight(code):
+    """What an op costs on a Python float, relative to + (see _ForwardPlan): its own arithmetic 1, math's
+    function 1.5, numpy on one number 3, numpy on a one-element array 5."""
+    rule = _scalar_rule_of(code)
+    return 1.5 if rule is not _SCALAR_RULES[code] else float(_SCALAR_WEIGHT[code])
+
+
+def _same_bits(primitive):
+    """Whether ``primitive.scalar`` gives the bits of its array rule on a fixed sample (where it does not raise)."""
+    rng = np.random.default_rng(701)
+    size = 256  # per kind of argument: a function that rounds otherwise differs on a good part of them
+    special = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, math.inf, -math.inf, math.nan, 5e-324, 1.7e308]
+    huge = rng.choice([-1.0, 1.0], size) * 10.0 ** rng.uniform(-300, 300, size)
+    sample = np.concatenate([np.repeat(special, 8), rng.uniform(-1, 1, size), rng.uniform(-30, 30, size),
+                             rng.uniform(0, 4, size), huge])  # fmt: skip
+    operands = (sample, rng.permutation(sample))[: primitive.arity]
+    try:
+        with np.errstate(all="ignore"):
+            expected = np.asarray(_call(primitive.value, operands), dtype=np.float64)
+    except DOMAIN_ERRORS:  # (round's array rule on an infinite number of digits)
+        return False
+    compared = 0
+    for i, args in enumerate(zip(*(o.tolist() for o in operands))):
+        try:
+            got = float(primitive.scalar(*args))
+        except DOMAIN_ERRORS:
+            continue
+        want = float(expected[i])
+        if got != want and not (got != got and want != want) or math.copysign(1.0, got) != math.copysign(1.0, want):
+            return False
+        compared += 1
+    return compared >= 2 * size
 
 
 class _Labels:

@@ -1,11 +1,18 @@
 """A :class:`~pathad.compiled.schedule.Schedule` run by numpy calls: trees by pointer jumping, roots by level.
 
+Narrow levels (see :meth:`~pathad.compiled.schedule.Schedule.steps`) go node
+by node instead: a Python loop over plain numbers, a batch point at a time, or
+a numpy call or two per node on rows of the batch; both repeat the numpy
+levels' arithmetic exactly (⊕ in ``reduceat``'s order, the same tree path
+products), so a sweep gives the same bits whichever way a level went.
+
 Path products are kept within a band of exponents as they are formed, so a
 long tree path neither overflows nor underflows on the way when its product
 is a normal float (see :func:`_banded_products`).
 """
 
 import math
+import operator
 
 import numpy as np
 
@@ -81,8 +88,11 @@ def _banded_products(plan, acc):
 
 
 def _tree_fill(plan, weights, semiring, own=None):
-    """``fill(root_values, level, a, b)``: value(root) ⊗ acc for the tree nodes a:b of ``level``, acc the
-    ⊗-product of the weights along the path.
+    """(fill, acc, slow): ``fill(root_values, level, a, b)`` is value(root) ⊗ acc for the tree nodes a:b of
+    ``level``, acc the ⊗-product of the weights along the path.
+
+    ``fill`` is ``times(root_values, acc[a:b])`` except on the levels where
+    ``slow`` (None: none) is true; ``acc`` is None when it is not that anywhere.
 
     Pointer jumping associates the product differently from the sweep's
     own order, value(parent) ⊗ w edge by edge: float products of products
@@ -106,7 +116,7 @@ def _tree_fill(plan, weights, semiring, own=None):
     kind = _ARITHMETIC.get(semiring.name) if weights.dtype == np.float64 else None
     if kind is None:
         acc = tree_products(plan, weights, semiring)
-        return lambda roots, level, a, b: semiring.times(roots, acc[a:b])
+        return (lambda roots, level, a, b: semiring.times(roots, acc[a:b])), acc, None
 
     def initial():  # a fresh array each time: the jumping works in place
         acc = weights[plan.tree_edge]
@@ -115,7 +125,7 @@ def _tree_fill(plan, weights, semiring, own=None):
     if kind == "times":
         products, exponent = _banded_products(plan, initial())
         if exponent is None:
-            return lambda roots, level, a, b: semiring.times(roots, products[a:b])
+            return (lambda roots, level, a, b: semiring.times(roots, products[a:b])), products, None
         # where acc · 2**exponent is a normal float it is exact: only the others keep their exponent
         exact = np.ldexp(products, exponent)
         magnitude = np.abs(exact)
@@ -133,10 +143,10 @@ def _tree_fill(plan, weights, semiring, own=None):
             scaled = np.ldexp(semiring.times(root_mantissa, products[a:b]), root_exponent + exponent[a:b])
             return np.where(keep[a:b] & (roots != semiring.zero), scaled, filled)
 
-        return fill
+        return fill, products, slow
     sums, rounds = jump(plan, initial(), np.add)
     if np.isfinite(sums).all():
-        return lambda roots, level, a, b: roots + sums[a:b]
+        return (lambda roots, level, a, b: roots + sums[a:b]), sums, None
     scale = 2.0 ** -(rounds + 1)
     scaled = jump(plan, initial() * scale, np.add)[0]
     finite = np.isfinite(sums)
@@ -145,7 +155,7 @@ def _tree_fill(plan, weights, semiring, own=None):
         filled = np.where(finite[a:b], roots + sums[a:b], (roots * scale + scaled[a:b]) / scale)
         return np.where(roots == semiring.zero, semiring.zero, filled)
 
-    return fill_sums
+    return fill_sums, None, None
 
 
 def _zero_on_path(plan, weights, semiring, own=None):
@@ -208,19 +218,251 @@ def sweep(plan, weights, seeds, semiring, batch=1):
         # underflowed to it
         zeros = semiring.dtype != object and bool((weights == semiring.zero).any())
         own = weights[plan.tree_edge] == semiring.zero if zeros else None
-        fill = _tree_fill(plan, weights, semiring, own)
+        fill, acc, slow = _tree_fill(plan, weights, semiring, own)
         dead = _zero_on_path(plan, weights, semiring, own) if zeros else None
         root_weights = weights[plan.root_edges]
-        for level in range(plan.depth):
-            _gather_roots(plan, level, values, root_weights, semiring, seeded, zeros)
-            a, b = plan.tree_offsets[level], plan.tree_offsets[level + 1]
-            if a < b:
-                roots = values[plan.tree_root[a:b]]
-                filled = fill(roots, level, a, b)
-                if zeros:
-                    filled = np.where(dead[a:b] | (roots == semiring.zero), semiring.zero, filled)
-                values[plan.tree_nodes[a:b]] = filled
+        python = _PYTHON.get(semiring.name)
+        steps = plan.steps(batch) if acc is not None else [(0, plan.depth, "numpy")]
+        for lo, hi, way in steps:
+            if way != "numpy" and (slow is None or not slow[lo:hi].any()):
+                way = way if python is not None else "rows"
+                run = plan.run(lo, hi, way)
+                if way == "python":
+                    _sweep_in_python(run, values, root_weights, acc, dead, seeded, semiring, python)
+                else:
+                    _sweep_by_rows(run, values, root_weights, acc, dead, seeded, semiring)
+                _fill_late(run, values, acc, dead, semiring)
+                continue
+            for level in range(lo, hi):
+                _gather_roots(plan, level, values, root_weights, semiring, seeded, zeros)
+                a, b = plan.tree_offsets[level], plan.tree_offsets[level + 1]
+                if a < b:
+                    roots = values[plan.tree_root[a:b]]
+                    filled = fill(roots, level, a, b)
+                    if zeros:
+                        filled = np.where(dead[a:b] | (roots == semiring.zero), semiring.zero, filled)
+                    values[plan.tree_nodes[a:b]] = filled
     return values
+
+
+def _maximum(a, b):
+    return a if a >= b or a != a else b  # as np.maximum: a nan on either side wins
+
+
+def _minimum(a, b):
+    return a if a <= b or a != a else b
+
+
+def _scores_times(a, b):
+    return -math.inf if a == -math.inf or b == -math.inf else a * b  # as schedule._scores_times
+
+
+#: (⊕, ⊗) of the array semirings on Python numbers, exactly as their numpy ufuncs compute them.
+_PYTHON = {
+    "real": (operator.add, operator.mul),
+    "counting": (operator.add, operator.mul),
+    "counting-exact": (operator.add, operator.mul),
+    "boolean": (operator.or_, operator.and_),
+    "max-times": (_maximum, _scores_times),
+    "min-plus": (_minimum, operator.add),
+    "max-plus": (_maximum, operator.add),
+}
+
+
+def _sweep_in_python(run, values, root_weights, acc, dead, seeded, semiring, python):
+    """Levels of a sweep by a Python loop over their roots' numbers, one batch point at a time (a
+    :class:`NodeRun`; its tree nodes are filled afterwards, by :func:`_fill_late`).
+
+    The same numbers as the numpy levels: a root gathers value(reader) ⊗ w over
+    its edges (a zero weight giving zero) as ``plus.reduceat`` does, the first
+    term ⊕ (the others in order) (numpy sums a row of fewer than 8 terms one by
+    one, from -0.0); a reader that is a tree node of the run has the value
+    value(its root) ⊗ acc (zero on a dead path or under a zero root), formed
+    here as the numpy levels form it.
+    """
+    if not run.nodes.size:
+        return
+    zero, one = semiring.zero, semiring.one
+    degrees = run.degrees
+    if seeded[run.nodes].any():  # a seeded root gathers one ⊕ what flows in: marked by a negative degree
+        degrees = np.where(seeded[run.nodes], -run.degree, run.degree).tolist()
+    outside = values[run.outside]
+    weights = root_weights[run.edge_lo : run.edge_hi]
+    products = acc[run.tree_lo : run.tree_hi]
+    through = np.full((weights.shape[0], products.shape[1]), one, dtype=products.dtype)  # one: not via a tree
+    through[run.tree_read] = products[run.edge_tree[run.tree_read]]
+    if dead is not None:
+        deaths = np.zeros((weights.shape[0], dead.shape[1]), dtype=bool)
+        deaths[run.tree_read] = dead[run.tree_lo : run.tree_hi][run.edge_tree[run.tree_read]]
+    found = []
+    for k in range(values.shape[1]):
+        buffer = outside[:, k].tolist()
+        w = weights[:, min(k, weights.shape[1] - 1)].tolist()
+        a = through[:, min(k, through.shape[1] - 1)].tolist()
+        d = None if dead is None else deaths[:, min(k, deaths.shape[1] - 1)].tolist()
+        if python[0] is operator.or_:
+            _or_and_pass(degrees, run.firsts, run.edge_slot, buffer, w, a)
+        elif python[1] is operator.mul and python[0] is operator.add and zero == 0:
+            if d is None:
+                _sum_product_pass(degrees, run.firsts, run.edge_slot, buffer, w, a, one)
+            else:
+                _sum_product_zeros_pass(degrees, run.firsts, run.edge_slot, run.tree_reads, buffer, w, a, d, one)
+        else:
+            _sweep_pass(degrees, run.firsts, run.edge_slot, run.tree_reads, buffer, w, a, d, python, zero, one)
+        found.append(buffer[run.outside.size :])
+    values[run.nodes] = np.array(found, dtype=values.dtype).T
+
+
+def _sweep_by_rows(run, values, root_weights, acc, dead, seeded, semiring):
+    """Levels of a sweep node by node, each node by a numpy call or two on its row of the batch (a
+    :class:`NodeRun`): the operations of the numpy levels, one node at a time, written into the node's row."""
+    plus, times, zero, one = semiring.plus, semiring.times, semiring.zero, semiring.one
+    into = times if isinstance(times, np.ufunc) else lambda a, b, out: np.copyto(out, times(a, b))
+    weights = root_weights[run.edge_lo : run.edge_hi]
+    products = acc[run.tree_lo : run.tree_hi]
+    edge_node, tree_root_node = run.edge_node, run.tree_root_node
+    if dead is not None:  # some weight is zero: where it is, a term is zero; a tree node on a dead path too
+        deaths = dead[run.tree_lo : run.tree_hi]
+        zero_weight = weights == zero
+        zeroed, dying = zero_weight.any(axis=1).tolist(), deaths.any(axis=1).tolist()
+
+    def term(e, out=None):
+        incoming = (
+            times(values[edge_node[e]], weights[e]) if out is None else into(values[edge_node[e]], weights[e], out)
+        )
+        if dead is not None and zeroed[e]:
+            np.copyto(incoming, zero, where=zero_weight[e])
+        return incoming
+
+    for kind, i, v, seed in zip(run.kinds, run.index, run.node_list, seeded[run.nodes].tolist()):
+        out = values[v]
+        if kind == 0:
+            root = values[tree_root_node[i]]
+            into(root, products[i], out)
+            if dead is not None:
+                np.copyto(out, zero, where=root == zero)
+                if dying[i]:
+                    np.copyto(out, zero, where=deaths[i])
+        elif kind == 1 and not seed:
+            term(i, out)
+        else:
+            gathered = term(i)
+            if kind > 1:
+                rest = term(i + 1)
+                for e in range(i + 2, i + kind):
+                    rest = plus(rest, term(e))
+                gathered = plus(gathered, rest)
+            plus(one, gathered, out=out) if seed else np.copyto(out, gathered)
+
+
+def _fill_late(run, values, acc, dead, semiring):
+    """The tree nodes a :class:`NodeRun` left for last: value(root) ⊗ acc, all at once."""
+    if run.late_nodes.size:
+        roots = values[run.late_roots]
+        filled = semiring.times(roots, acc[run.late_tree])
+        if dead is not None:
+            filled = np.where(dead[run.late_tree] | (roots == semiring.zero), semiring.zero, filled)
+        values[run.late_nodes] = filled
+
+
+def _sweep_pass(degrees, firsts, edge_slot, tree_reads, buffer, w, a, dead, python, zero, one):
+    """One batch point of :func:`_sweep_in_python`: each root's number appended to ``buffer`` in turn."""
+    plus, times = python
+    append = buffer.append
+
+    def term(e):
+        we = w[e]
+        if dead is not None and we == zero:
+            return zero
+        value = buffer[edge_slot[e]]
+        if tree_reads[e]:  # a tree node: value(root) ⊗ acc, zero on a dead path or under a zero root
+            value = zero if dead is not None and (dead[e] or value == zero) else times(value, a[e])
+        return times(value, we)
+
+    for degree, e in zip(degrees, firsts):
+        end = e + (degree if degree > 0 else -degree)
+        gathered = term(e)
+        if end > e + 1:
+            rest = term(e + 1)
+            for f in range(e + 2, end):
+                rest = plus(rest, term(f))
+            gathered = plus(gathered, rest)
+        append(plus(one, gathered) if degree < 0 else gathered)
+
+
+def _sum_product_pass(degrees, firsts, edge_slot, buffer, w, a, one):
+    """:func:`_sweep_pass` for + and · without a zero weight (real, counting): the same numbers, no calls.
+
+    A term is (value · a) · w, a the tree node's path product or 1 (exact).
+    """
+    append = buffer.append
+    for degree, e in zip(degrees, firsts):
+        if degree == 1:
+            append(buffer[edge_slot[e]] * a[e] * w[e])
+        elif degree == 2:
+            append(buffer[edge_slot[e]] * a[e] * w[e] + buffer[edge_slot[e + 1]] * a[e + 1] * w[e + 1])
+        else:
+            end = e + (degree if degree > 0 else -degree)
+            gathered = buffer[edge_slot[e]] * a[e] * w[e]
+            if end > e + 1:
+                rest = buffer[edge_slot[e + 1]] * a[e + 1] * w[e + 1]
+                for f in range(e + 2, end):
+                    rest = rest + buffer[edge_slot[f]] * a[f] * w[f]
+                gathered = gathered + rest
+            append(one + gathered if degree < 0 else gathered)
+
+
+def _or_and_pass(degrees, firsts, edge_slot, buffer, w, a):
+    """:func:`_sweep_pass` for the boolean semiring (reachability): a term is value and a and w (a tree node's
+    path product, True otherwise), whether or not some weight is False (a dead path's product is False)."""
+    append = buffer.append
+    for degree, e in zip(degrees, firsts):
+        if degree < 0:  # a seed: True
+            append(True)
+            continue
+        found = False
+        for f in range(e, e + degree):
+            if buffer[edge_slot[f]] and a[f] and w[f]:
+                found = True
+                break
+        append(found)
+
+
+def _sum_product_zeros_pass(degrees, firsts, edge_slot, tree_reads, buffer, w, a, dead, one):
+    """:func:`_sweep_pass` for + and · with zero weights: a zero weight gives a zero term, a tree node on a dead
+    path or under a zero root the value zero."""
+    append = buffer.append
+    for degree, e in zip(degrees, firsts):
+        if degree == 1 and not tree_reads[e]:  # the commonest roots, spelled out
+            we = w[e]
+            append(0.0 if we == 0.0 else buffer[edge_slot[e]] * we)
+            continue
+        if degree == 2 and not (tree_reads[e] or tree_reads[e + 1]):
+            we, wf = w[e], w[e + 1]
+            append(
+                (0.0 if we == 0.0 else buffer[edge_slot[e]] * we)
+                + (0.0 if wf == 0.0 else buffer[edge_slot[e + 1]] * wf)
+            )
+            continue
+        gathered = rest = None
+        for f in range(e, e + (degree if degree > 0 else -degree)):
+            we = w[f]
+            if we == 0.0:
+                term = 0.0
+            else:
+                value = buffer[edge_slot[f]]
+                if tree_reads[f]:
+                    value = 0.0 if dead[f] or value == 0.0 else value * a[f]
+                term = value * we
+            if gathered is None:
+                gathered = term
+            elif rest is None:
+                rest = term
+            else:
+                rest = rest + term
+        if rest is not None:
+            gathered = gathered + rest
+        append(one + gathered if degree < 0 else gathered)
 
 
 def _gather_roots(plan, level, values, root_weights, semiring, seeded, zeros=False):
