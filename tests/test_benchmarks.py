@@ -30,3 +30,20 @@ def test_bench_training_runs():
     pytest.importorskip("sklearn")  # the digits
     out = run("bench_training.py", "--sample", "5", "--epochs", "1")
     assert "batch 32: replay is" in out
+
+
+PEER_TABLES = ("1. h(x, y)", "2. scalar programs", "3. compiled replay", "3b. a chain", "4. training", "5. cold start")
+
+
+def test_bench_peers_quick_runs():
+    """Every table, with whatever peers are installed (a missing one's column says so); the answers agree."""
+    out = run("bench_peers.py", "--quick")
+    for title in PEER_TABLES:
+        assert title in out
+    assert "DIFFERENT" not in out and "agree with pathad's" in out
+
+
+def test_bench_peers_without_peers():
+    out = run("bench_peers.py", "--quick", "--only", "1", "3", "--without", "micrograd", "torch", "jax", "casadi")
+    assert "1. h(x, y)" in out and "3. compiled replay" in out and "2. scalar programs" not in out
+    assert out.count("not installed") >= 3 + 6 * 3  # the peers' rows of table 1, their cells in table 3
