@@ -196,7 +196,7 @@ def table_rows(rows, label="pathad"):
     lines = []
     for r in rows:
         name = label if r["library"] == "pathad" else r["library"]
-        which = "1st" if r["run"] == 1 else f"{r['run']}{'nd' if r['run'] == 2 else 'th'}"
+        which = _ordinal(r["run"])
         if "answer" not in r:
             lines.append([name, which, r.get("missing") or "failed: " + r["error"][:80]] + [""] * (len(header) - 3))
             continue
@@ -226,6 +226,12 @@ def main(argv=None):
     print(f"cold start: the 64-16-10 circuit, fresh processes, pathad backend {args.backend}, batch {args.batch}")
     rows = cold_starts(args.backend, args.batch, args.runs, keep=args.keep)
     print_table(*table_rows(rows, f"pathad ({args.backend})"))
+
+
+def _ordinal(n):
+    """1st, 2nd, 3rd, 4th, ..., 11th, 21st."""
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 if __name__ == "__main__":
