@@ -36,29 +36,20 @@ and a random DAG of window 16, at one point and at a batch.
 
 import argparse
 import gc
-import random
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 import pathad
 from pathad.compiled import numba_available
 
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_core import make_program  # noqa: E402 - bench_core's random straight-line programs
+
 sys.setrecursionlimit(100_000)
-
-
-def make_program(n_ops, window, seed=0):
-    """bench_core's random straight-line program: (op, i, j) per step, value k = op(value i, value j)."""
-    rng = random.Random(seed)
-    program = []
-    for k in range(2, n_ops + 2):
-        op = rng.choice(("average", "mul", "relu"))
-        i = k - 1 if window <= 2 else k - 1 - rng.randrange(min(k, window))
-        j = k - 1 - rng.randrange(min(k, window))
-        program.append((op, i, j))
-    return program
 
 
 def straight_line(program):
