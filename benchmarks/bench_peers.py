@@ -21,7 +21,7 @@ makes the run exit with status 1: a benchmark that times different programs is w
    and random DAGs over the 16 most recent values) of ``--sizes`` steps: trace + gradient in µs per step
    against micrograd (goal ≤ 1.5×, and flat in size: the slowest size at most 1.25× the fastest, our
    reading of "flat"), and the memory the trace still holds after the gradient, in bytes per step
-   (tracemalloc, separate run; goal ≤ 600 B/op).
+   (tracemalloc, separate run, sizes up to ``--memory-up-to``; goal ≤ 600 B/op).
 3. compiled replay (``pathad.compile(tr)``, then ``tape.value_and_gradient``) of a random DAG of ``--dag``
    steps, the ``--loop``-term loop sum of bench_compiled.py and the 64-16-10 training circuit of
    pathad.nn, in ns per operation of pathad's tape, at one point and at ``--batch`` points at once (ns per
@@ -216,7 +216,7 @@ def text(value):
 def rounds_note(contestants, wanted):
     """A note when the time limit cut the rounds short."""
     done = {len(c.times) for c in contestants if c.missing is None}
-    return f"{min(done)} rounds only (the time limit of a table)" if done and min(done) < wanted else None
+    return f"{min(done)} rounds only (fewer for slow calls)" if done and min(done) < wanted else None
 
 
 def first_calls(contestants):
@@ -334,8 +334,10 @@ def workload_scalar(args):
             short = rounds_note([ours, theirs], args.rounds)
             if short:
                 notes.append(f"{shape} {n}: {short}")
-            memory = {"pathad": held_bytes(pathad_run) / n}
-            memory["micrograd"] = held_bytes(micrograd_run) / n if theirs.missing is None else None
+            memory = {"pathad": None, "micrograd": None}
+            if n <= args.memory_up_to:  # tracemalloc slows allocation 20×: at 10^6 steps it takes many minutes
+                memory["pathad"] = held_bytes(pathad_run) / n
+                memory["micrograd"] = held_bytes(micrograd_run) / n if theirs.missing is None else None
             r = ratio(ours, theirs)
             totals.setdefault(shape, []).append(ours.median / n)
             zeros = zero_fraction(ours.result[0])
@@ -347,8 +349,8 @@ def workload_scalar(args):
                     number(theirs.median and theirs.median / n, 1e6, theirs.missing),
                     text(r),
                     goal(r, 1.5),
-                    f"{memory['pathad']:.0f}",
-                    goal(memory["pathad"], 600),
+                    "-" if memory["pathad"] is None else f"{memory['pathad']:.0f}",
+                    "" if memory["pathad"] is None else goal(memory["pathad"], 600),
                     "-" if memory["micrograd"] is None else f"{memory['micrograd']:.0f}",
                     check(f"scalar {shape} {n}", theirs, ours),
                     f"{zeros:.1%}",
@@ -775,6 +777,7 @@ def parse(argv):
     parser.add_argument("--rounds", type=int, help="alternated rounds per table (7; --quick 2)")
     parser.add_argument("--budget", type=float, help="seconds of repeated calls per measurement (0.2)")
     parser.add_argument("--sizes", type=int, nargs="+", help="workload 2's program steps (10000 100000)")
+    parser.add_argument("--memory-up-to", type=int, default=10_000, help="workload 2's memory runs up to this size")
     parser.add_argument("--dag", type=int, help="workload 3's random DAG steps (100000)")
     parser.add_argument("--loop", type=int, help="workload 3's loop-sum terms (20000)")
     parser.add_argument("--chain", type=int, help="the replay-against-retrace chain's steps (1000000)")

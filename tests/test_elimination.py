@@ -12,6 +12,11 @@ def all_pairs_path_values(G):
     return {s: pathad.solve(G, s) for s in G}
 
 
+#: Partials whose products along any path of these small graphs stay normal floats: eliminating a node whose
+#: products would underflow is refused with a DomainError (tests/test_sweep_rounding.py checks that case).
+PARTIALS = st.floats(-2, 2, allow_nan=False, allow_subnormal=False).filter(lambda w: w == 0 or abs(w) > 1e-30)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_eliminating_any_inner_nodes_keeps_path_values(data):
@@ -21,7 +26,7 @@ def test_eliminating_any_inner_nodes_keeps_path_values(data):
     G = nx.MultiDiGraph()
     G.add_nodes_from(range(n))
     for k, (u, v) in enumerate(edges):
-        G.add_edge(u, v, key=k % 3, partial=data.draw(st.floats(-2, 2, allow_nan=False)), arg=k % 3)
+        G.add_edge(u, v, key=k % 3, partial=data.draw(PARTIALS), arg=k % 3)
     removed = data.draw(st.lists(st.sampled_from(range(n)), unique=True, max_size=n - 2))
     H = pathad.eliminate(G, removed)
     assert set(H) == set(G) - set(removed)
