@@ -386,7 +386,11 @@ def test_eliminating_chain_nodes_keeps_path_values_or_says_so(tree, data):
         H = eliminate(G, removed)
     except DomainError:
         return
-    found = pathad.solve(H, "x")
+    try:
+        found = pathad.solve(H, "x")
+    except DomainError:  # said so: a path value of the graph left is beyond the floats (the sweep names it)
+        assert any(abs(exact[node]) > HUGE for node in H if node != "x")
+        return
     for node in H:
         if node != "x":
             assert abs(found[node] - exact[node]) <= RTOL * abs(exact[node])
