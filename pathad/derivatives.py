@@ -68,8 +68,8 @@ def derivative(tr, wrt, of=None, *, mode="backward"):
         return _partials(tr, target, [(key, nodes)], mode)[key]
     source = nodes
     if is_forward(mode, "mode"):
-        return solve(tr.graph, source, direction="forward", targets=target).get(target, 0.0)
-    return solve(tr.graph, target, direction="backward", targets=source).get(source, 0.0)
+        return solve(tr, source, direction="forward", targets=target).get(target, 0.0)
+    return solve(tr, target, direction="backward", targets=source).get(source, 0.0)
 
 
 def gradient(tr, of=None, *, wrt=None, mode="backward"):
@@ -102,13 +102,16 @@ def gradient(tr, of=None, *, wrt=None, mode="backward"):
 
 def _partials(tr, target, groups, mode):
     """{key: ∂target/∂nodes} for (key, node id or ndarray of ids) groups, by one backward or many forward sweeps."""
-    flat = list(dict.fromkeys(n for _, nodes in groups for n in np.ravel(nodes).tolist()))
+    flat = []
+    for _, nodes in groups:
+        flat.extend(nodes.ravel().tolist() if isinstance(nodes, np.ndarray) else (nodes,))
+    flat = list(dict.fromkeys(flat))
     if not flat:
         found = {}
     elif is_forward(mode, "mode"):
-        found = {n: solve(tr.graph, n, direction="forward", targets=target).get(target, 0.0) for n in flat}
+        found = {n: solve(tr, n, direction="forward", targets=target).get(target, 0.0) for n in flat}
     else:
-        adjoint = solve(tr.graph, target, direction="backward", targets=flat)
+        adjoint = solve(tr, target, direction="backward", targets=flat)
         found = {n: adjoint.get(n, 0.0) for n in flat}
     result = {}
     for key, nodes in groups:
@@ -142,7 +145,7 @@ def derivatives_from(tr, wrt):
     >>> derivatives_from(tr, "x")
     {0: 1.0, 1: 2.0, 2: 1.0}
     """
-    return solve(tr.graph, resolve_node(tr, wrt), direction="forward")
+    return solve(tr, resolve_node(tr, wrt), direction="forward")
 
 
 @dataclass(frozen=True)
@@ -289,12 +292,12 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto"):
     layout = (row_tree, column_layout)
     if is_forward(mode, "mode"):
         for j, column in enumerate(columns):
-            sweep = solve(tr.graph, column, direction="forward", targets=rows)
+            sweep = solve(tr, column, direction="forward", targets=rows)
             matrix[:, j] = [sweep.get(r, 0.0) for r in rows]
         return Jacobian(matrix, wrt, of, "forward", len(columns), layout)
     for i, row in enumerate(rows):
         if columns:
-            sweep = solve(tr.graph, row, direction="backward", targets=columns)
+            sweep = solve(tr, row, direction="backward", targets=columns)
             matrix[i, :] = [sweep.get(c, 0.0) for c in columns]
     return Jacobian(matrix, wrt, of, "backward", len(rows), layout)
 
@@ -305,10 +308,7 @@ def _output(tr, of):
 
 def _warn_constant(tr, nodes):
     """A UserWarning for each node among ``nodes`` that depends on no input (an output that is a plain number)."""
-    graph = tr.graph
-    pred, data = graph._pred, graph._node  # not graph.in_degree: networkx caches that view on the graph, a cycle
-    for node in dict.fromkeys(nodes):
-        if not pred[node] and data[node].get("op") != "input":
-            warnings.warn(
-                f"{tr.label(node)} does not depend on any input; its derivatives are 0", UserWarning, stacklevel=3
-            )
+    for node in tr._independent(nodes):
+        warnings.warn(
+            f"{tr.label(node)} does not depend on any input; its derivatives are 0", UserWarning, stacklevel=3
+        )

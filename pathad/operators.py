@@ -25,7 +25,7 @@ import numpy as np
 
 from .primitives import PRIMITIVES
 
-__all__ = ["PrimitiveArithmetic", "UFUNCS", "COMPOSITE_UFUNCS", "COMPARISONS", "unsupported_ufunc"]
+__all__ = ["PrimitiveArithmetic", "UFUNCS", "COMPOSITE_UFUNCS", "COMPARISONS", "METHODS", "unsupported_ufunc"]
 
 #: numpy ufunc -> the primitive it computes.
 UFUNCS = {getattr(np, name): p for p in PRIMITIVES.values() for name in p.ufuncs if hasattr(np, name)}
@@ -153,7 +153,7 @@ def _binary_dunders(primitive):
 
     name = primitive.dunder
     forward.__name__, reflected.__name__ = f"__{name}__", f"__r{name}__"
-    return {forward.__name__: forward, reflected.__name__: reflected}
+    return {forward.__name__: (forward, "forward"), reflected.__name__: (reflected, "reflected")}
 
 
 def _unary_dunder(primitive):
@@ -161,7 +161,7 @@ def _unary_dunder(primitive):
         return self._apply(primitive, self)
 
     method.__name__ = f"__{primitive.dunder}__"
-    return {method.__name__: method}
+    return {method.__name__: (method, "unary")}
 
 
 def _element_method(primitive):
@@ -169,24 +169,33 @@ def _element_method(primitive):
 
         def method(self):
             return self._apply(primitive, self)
-    else:
 
-        def method(self, other):
-            return self._apply(primitive, self, other)
+        return method, "unary"
 
-    return method
+    def method(self, other):
+        return self._apply(primitive, self, other)
+
+    return method, "forward"
+
+
+#: Every generated method of :class:`PrimitiveArithmetic`: name -> (primitive, kind), kind "forward"
+#: (``self op other``), "reflected" (``other op self``) or "unary".  A number type may replace them
+#: with faster ones computing the same (the traced number does).
+METHODS = {}
 
 
 def _install():
     """Attach the generated operators and element methods (one per table entry and ufunc name)."""
     for primitive in PRIMITIVES.values():
+        methods = {}
         if primitive.dunder:
-            methods = _binary_dunders(primitive) if primitive.arity == 2 else _unary_dunder(primitive)
-            for name, method in methods.items():
-                setattr(PrimitiveArithmetic, name, method)
-        for name in {primitive.name, *primitive.ufuncs}:
-            if primitive.is_function and not hasattr(PrimitiveArithmetic, name):
-                setattr(PrimitiveArithmetic, name, _element_method(primitive))
+            methods.update(_binary_dunders(primitive) if primitive.arity == 2 else _unary_dunder(primitive))
+        for name in sorted({primitive.name, *primitive.ufuncs}):
+            if primitive.is_function and not hasattr(PrimitiveArithmetic, name) and name not in methods:
+                methods[name] = _element_method(primitive)
+        for name, (method, kind) in methods.items():
+            setattr(PrimitiveArithmetic, name, method)
+            METHODS[name] = (primitive, kind)
 
 
 _install()

@@ -24,9 +24,15 @@ costs one pass over the values; the explanation is worked out only on failure.
 The sweep is Kahn's topological order restricted to the relevant subgraph
 (Mohri 2002, the generic single-source shortest-distance algorithm with a
 topological queue): a node is finished once every relevant edge into it has
-been seen, then pushed on.  It is iterative, reads the networkx adjacency once
-per edge, and needs no node ordering from the caller.  Requirements on the
-semiring: see :mod:`pathad.semirings`.
+been seen, then pushed on.  It is iterative, reads each edge once, and needs
+no node ordering from the caller.  Requirements on the semiring: see
+:mod:`pathad.semirings`.
+
+It reads an *adjacency*: a networkx graph's adjacency dicts, or a trace's own
+tape (its flat edge lists, see :meth:`pathad.tracing.Tape.in_edges`), which
+lists each node's edges in the order the trace's networkx graph would, so
+``solve(tr, ...)`` finds the same floats as ``solve(tr.graph, ...)`` without
+building that graph.
 
 Examples
 --------
@@ -40,12 +46,15 @@ Examples
 
 import math
 from collections.abc import Iterable
+from itertools import chain, repeat
 
 import networkx as nx
 
 from .errors import DomainError
 from .semirings import REAL, as_semiring, edge_weight
-from .tracing import Trace, resolve_node
+from .tracing import Trace, _build_graph, _node_number, resolve_node
+
+_chain = chain.from_iterable
 
 __all__ = ["solve", "is_forward", "DIRECTIONS"]
 
@@ -60,7 +69,9 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=
     ----------
     G : networkx.DiGraph, networkx.MultiDiGraph or Trace
         A DAG whose edges carry the weight.  With a :class:`Trace`, nodes may
-        also be named by input name or label.
+        also be named by input name or label, and the sweep reads the trace's
+        tape (the same nodes, edges and order as :attr:`Trace.graph`, which it
+        does not build); once ``G.graph`` has been built, that graph.
     start : node or collection of nodes
         The sources (forward) or targets (backward) of the paths, each seeded
         with ``semiring.one``.
@@ -109,45 +120,52 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=
     semiring = as_semiring(semiring)
     weight = semiring.weight if weight is None else weight
     forward = is_forward(direction)
-    graph, seeds = _nodes(G, start, "start")
+    graph = _adjacency(G)
+    seeds = _nodes(G, graph, start, "start")
     allowed = None
     if targets is not None:
-        _, ends = _nodes(G, targets, "targets")
-        allowed = _reachable(_adjacency(graph, not forward), ends)
-    adjacency = _adjacency(graph, forward)
+        ends = _nodes(G, graph, targets, "targets")
+        allowed = graph.reachable(ends, not forward)
     seeds = [s for s in dict.fromkeys(seeds) if allowed is None or s in allowed]
-    pending = _incoming_counts(adjacency, seeds, allowed)
-    extend, read = _extend(semiring, forward), edge_weight(weight, forward)
-    value = _sweep(adjacency, seeds, pending, semiring, extend, read)
+    pending = _incoming_counts(graph.neighbours(forward), seeds, allowed)
+    extend = _extend(semiring, forward)
+    value = _sweep(*graph.arcs(forward, weight), seeds, pending, semiring, extend)
     if any(pending.values()):
-        _raise_cycle(graph, [n for n, count in pending.items() if count])
+        graph.raise_cycle([n for n, count in pending.items() if count])
     if semiring.finite:
         checked = value if targets is None else [value[t] for t in dict.fromkeys(ends) if t in value]
         if not _all_finite(checked.values() if targets is None else checked):
             ends = None if targets is None else [t for t in dict.fromkeys(ends) if t in value]
-            _raise_nonfinite(graph, adjacency, seeds, allowed, value, ends, semiring, extend, read, forward)
+            _raise_nonfinite(graph, seeds, allowed, value, ends, semiring, extend, weight, forward)
     return value
 
 
-def _sweep(adjacency, seeds, pending, semiring, extend, weight):
-    """Kahn's order over the nodes in ``pending`` (node -> incoming edges not yet seen)."""
+def _sweep(arcs, weight, seeds, pending, semiring, extend):
+    """Kahn's order over the nodes in ``pending`` (node -> incoming edges not yet seen).
+
+    ``arcs(u)`` lists the edges leaving u in the sweep's direction as (v, data)
+    pairs, the edges between the same two nodes next to each other;
+    ``weight(u, v, data)`` reads an edge's weight, or is None where ``data`` is
+    the weight itself (a trace's tape hands out its partials so).
+    """
     plus, zero = semiring.plus, semiring.zero
     value = dict.fromkeys(seeds, semiring.one)  # the empty path; later paths add to it
     ready = [s for s in seeds if pending[s] == 0]
+    left = pending.get
     while ready:
         u = ready.pop()
         a = value[u]
-        for v, edges in adjacency[u].items():
-            if v not in pending:
+        for v, data in arcs(u):
+            count = left(v)
+            if count is None:  # not between start and targets
                 continue
-            for data in edges.values():
-                w = weight(u, v, data)
-                c = extend(a, w)  # still formed, so that counted semirings (pathad.cost) see one ⊗ per edge
-                if w == zero:  # zero annihilates ⊗: the term is zero even where a is not finite (inf · 0 is nan)
-                    c = zero
-                value[v] = plus(value[v], c) if v in value else c  # the first path needs no ⊕
-            pending[v] -= len(edges)
-            if pending[v] == 0:
+            w = data if weight is None else weight(u, v, data)
+            c = extend(a, w)  # still formed, so that counted semirings (pathad.cost) see one ⊗ per edge
+            if w == zero:  # zero annihilates ⊗: the term is zero even where a is not finite (inf · 0 is nan)
+                c = zero
+            value[v] = plus(value[v], c) if v in value else c  # the first path needs no ⊕
+            pending[v] = count - 1
+            if count == 1:  # every edge into v seen: v is finished
                 ready.append(v)
     return value
 
@@ -166,7 +184,7 @@ def _finite(value):
     return _all_finite((value,))
 
 
-def _raise_nonfinite(graph, adjacency, seeds, allowed, value, ends, semiring, extend, weight, forward):
+def _raise_nonfinite(graph, seeds, allowed, value, ends, semiring, extend, weight, forward):
     """A DomainError explaining the first non-finite path value (the slow path: only when the check failed).
 
     The sweep is run again in the same order, noting when each node finishes.
@@ -175,51 +193,53 @@ def _raise_nonfinite(graph, adjacency, seeds, allowed, value, ends, semiring, ex
     zero); every term flowing into it is finite, so either an edge weight is
     not finite, a product overflows, or the sum of finite terms does.
     """
-    finished = _finish_order(adjacency, seeds, _incoming_counts(adjacency, seeds, allowed))
+    neighbours = graph.neighbours(forward)
+    finished = _finish_order(neighbours, seeds, _incoming_counts(neighbours, seeds, allowed))
     bad = [n for n in (value if ends is None else ends) if not _finite(value[n])]
-    inward = _adjacency(graph, not forward)  # node -> the nodes whose values flow into it in this sweep
+    inward, read = graph.arcs(not forward, weight, oriented=forward)  # v -> the nodes whose values flow into v
+
+    def weight_of(u, v, data):
+        return data if read is None else read(u, v, data)
+
     tainted, stack = set(bad), list(bad)
     while stack:
         v = stack.pop()
-        for u, edges in inward[v].items():
+        for u, data in inward(v):
             if u in tainted or u not in finished or _finite(value[u]):
                 continue
-            if any(weight(u, v, data) != semiring.zero for data in edges.values()):
+            if weight_of(u, v, data) != semiring.zero:
                 tainted.add(u)
                 stack.append(u)
     culprit = min(tainted, key=finished.__getitem__)
     terms = []  # (tail, head, weight, path value it meets, term) into the culprit, in graph orientation
-    for u, edges in inward[culprit].items():
+    for u, data in inward(culprit):
         if u not in finished:
             continue
-        for data in edges.values():
-            w = weight(u, culprit, data)
-            if w != semiring.zero:
-                edge = (u, culprit) if forward else (culprit, u)
-                terms.append((*edge, w, value[u], extend(value[u], w)))
+        w = weight_of(u, culprit, data)
+        if w != semiring.zero:
+            edge = (u, culprit) if forward else (culprit, u)
+            terms.append((*edge, w, value[u], extend(value[u], w)))
     target = bad[0] if ends is not None else culprit
     raise DomainError(_nonfinite_message(graph, seeds, target, culprit, value, terms, semiring, forward))
 
 
-def _finish_order(adjacency, seeds, pending):
+def _finish_order(neighbours, seeds, pending):
     """node -> its rank in the order :func:`_sweep` finishes nodes (the same Kahn order, without values)."""
     finished = {}
     ready = [s for s in seeds if pending[s] == 0]
     while ready:
         u = ready.pop()
         finished[u] = len(finished)
-        for v, edges in adjacency[u].items():
+        for v in neighbours(u):
             if v in pending:
-                pending[v] -= len(edges)
+                pending[v] -= 1
                 if pending[v] == 0:
                     ready.append(v)
     return finished
 
 
 def _nonfinite_message(graph, seeds, target, culprit, value, terms, semiring, forward):
-    def name(node):
-        return str(graph.nodes[node].get("label", node))
-
+    name = graph.label
     starts = ", ".join(name(s) for s in seeds[:3]) + (", ..." if len(seeds) > 3 else "")
     if semiring.name == REAL.name:
         pair = f"∂{name(target)}/∂{starts}" if forward else f"∂{starts}/∂{name(target)}"
@@ -246,42 +266,192 @@ def _nonfinite_message(graph, seeds, target, culprit, value, terms, semiring, fo
     return f"{where}: its {len(terms)} finite terms ({shown}{more}) add up beyond the floats"
 
 
-def _incoming_counts(adjacency, seeds, allowed):
+def _incoming_counts(neighbours, seeds, allowed):
     """Nodes reachable from ``seeds`` (within ``allowed``) -> number of edges into them from reached nodes."""
     pending = dict.fromkeys(seeds, 0)
     stack = list(pending)
     while stack:
         u = stack.pop()
-        for v, edges in adjacency[u].items():
-            if allowed is not None and v not in allowed:
-                continue
-            if v in pending:
-                pending[v] += len(edges)
-            else:
-                pending[v] = len(edges)
+        for v in neighbours(u):
+            if v in pending:  # reached before, so allowed
+                pending[v] += 1
+            elif allowed is None or v in allowed:
+                pending[v] = 1
                 stack.append(v)
     return pending
 
 
-def _reachable(adjacency, seeds):
+def _reachable(neighbours, seeds):
     seen = set(seeds)
     stack = list(seen)
     while stack:
-        for v in adjacency[stack.pop()]:
+        for v in neighbours(stack.pop()):
             if v not in seen:
                 seen.add(v)
                 stack.append(v)
     return seen
 
 
-def _adjacency(graph, forward):
-    """node -> {neighbour: {key: edge data}} in the sweep's direction (plain dicts, read once)."""
-    # G._succ / G._pred are the dicts behind the read-only views G.succ / G.pred;
-    # reading them directly saves building a view object per node.
-    adjacency = graph._succ if forward else graph._pred
-    if graph.is_multigraph():
-        return adjacency
-    return {u: {v: {0: data} for v, data in nbrs.items()} for u, nbrs in adjacency.items()}
+# --- adjacency: what the sweeps read, from a networkx graph or from a trace's tape ----------------------
+#
+# Both answer the same questions: neighbours(forward)(u), the nodes at the other end of the edges
+# leaving u in that direction (one per edge); arcs(forward, weight)(u), the same edges as (v, data)
+# pairs, with the weight reader (None where data is the weight); reachable(nodes, forward) (None: every
+# node); label(node); node in adjacency; ids(refs), whether references are node ids as they stand.
+# Edges between the same two nodes come next to each other, in the order networkx keeps them, so a sweep
+# meets every edge in the same order on a trace's tape as on its graph: the same floats.
+
+
+def _adjacency(G):
+    """The adjacency the sweeps read: a trace's tape while its graph is not built, else the graph."""
+    if isinstance(G, Trace):
+        ends = G.tape.in_edges() if "graph" not in G.__dict__ else None
+        if ends is not None:
+            return _TapeAdjacency(G.tape, ends)
+        G = G.graph
+    if not isinstance(G, (nx.DiGraph, nx.MultiDiGraph)):
+        raise TypeError(f"solve needs a networkx DiGraph or MultiDiGraph, got {type(G).__name__}")
+    return _GraphAdjacency(G)
+
+
+class _GraphAdjacency:
+    """A networkx DiGraph or MultiDiGraph, read through its adjacency dicts.
+
+    ``G._succ`` and ``G._pred`` are the dicts behind the read-only views
+    ``G.succ`` and ``G.pred``: reading them directly saves a view per node.
+    """
+
+    def __init__(self, graph):
+        self.graph = graph
+        self.multi = graph.is_multigraph()
+
+    def __contains__(self, node):
+        return node in self.graph
+
+    def ids(self, refs):
+        return False  # any hashable is a node: resolve_node decides
+
+    def label(self, node):
+        return str(self.graph.nodes[node].get("label", node))
+
+    def neighbours(self, forward):
+        adjacency = self.graph._succ if forward else self.graph._pred
+        if not self.multi:
+            return adjacency.__getitem__  # {neighbour: data}: one edge each
+
+        def neighbours(u):  # each neighbour once per parallel edge
+            nbrs = adjacency[u]
+            return _chain(map(repeat, nbrs, map(len, nbrs.values())))
+
+        return neighbours
+
+    def arcs(self, forward, weight, oriented=None):
+        adjacency = self.graph._succ if forward else self.graph._pred
+        read = edge_weight(weight, forward if oriented is None else oriented)
+        if not self.multi:
+            return (lambda u: adjacency[u].items()), read
+
+        def arcs(u):  # (v, data) for each of the parallel edges {key: data} to each neighbour v
+            nbrs = adjacency[u]
+            return _chain(map(zip, map(repeat, nbrs), map(dict.values, nbrs.values())))
+
+        return arcs, read
+
+    def reachable(self, nodes, forward):
+        return _reachable(self.neighbours(forward), nodes)
+
+    def raise_cycle(self, stuck):
+        _raise_cycle(self.graph, stuck)
+
+
+class _TapeAdjacency:
+    """A trace's tape, read as the graph it stands for (see :meth:`pathad.tracing.Tape.in_edges`).
+
+    Backward, the edges into v are one block of the tape, in operand order (as
+    ``G.pred[v]`` lists them); forward, the edges out of u are in the tape's
+    order (as ``G.succ[u]``), grouped once by :meth:`~pathad.tracing.Tape.out_edges`.
+    The partials, or the operand positions, are handed out as the weights
+    themselves; another weight reads ``{"partial": ..., "arg": ...}``, the
+    attributes an edge of the graph has.
+    """
+
+    def __init__(self, tape, ends):
+        self.tape, self.ends = tape, ends
+
+    def __contains__(self, node):
+        return _node_number(node, len(self.tape.ops)) is not None
+
+    def ids(self, refs):
+        """Whether every reference is an int node id (what resolving would return unchanged)."""
+        n = len(self.tape.ops)
+        if len(refs) > 16:
+            return set(map(type, refs)) == {int} and min(refs) >= 0 and max(refs) < n
+        for ref in refs:
+            if type(ref) is not int or not 0 <= ref < n:
+                return False
+        return True
+
+    def label(self, node):
+        return self.tape.label(node)
+
+    def neighbours(self, forward):
+        if forward:
+            starts, heads, _ = self.tape.out_edges()
+            return lambda u: heads[starts[u] : starts[u + 1]]
+        tails, ends = self.tape.src, self.ends
+        return lambda v: tails[ends[v] : ends[v + 1]]
+
+    def arcs(self, forward, weight, oriented=None):
+        tape = self.tape
+        if isinstance(weight, str) and weight in _COLUMNS:  # the weights themselves: a tape column
+            column, read = getattr(tape, weight), None
+        else:  # the edge's position; the reader gets the attributes the graph's edge has
+            column, reader = None, edge_weight(weight, forward if oriented is None else oriented)
+            partial, arg = tape.partial, tape.arg
+
+            def read(u, v, k):
+                return reader(u, v, {"partial": partial[k], "arg": arg[k]})
+
+        if forward:
+            starts, heads, edges = tape.out_edges()
+            take = None if column is None else column.__getitem__
+
+            def arcs(u):
+                a, b = starts[u], starts[u + 1]
+                return zip(heads[a:b], edges[a:b] if take is None else map(take, edges[a:b]))
+
+            return arcs, read
+        tails, ends = tape.src, self.ends
+
+        def arcs(v):
+            a, b = ends[v], ends[v + 1]
+            return zip(tails[a:b], range(a, b) if column is None else column[a:b])
+
+        return arcs, read
+
+    def reachable(self, nodes, forward):
+        """The nodes reachable from ``nodes``; None for every node.
+
+        Forward from every input (a gradient's targets) that is, with no walk,
+        ``nodes`` and every node with an edge in: each of them descends from an
+        input, as tracing records no node without edges in but the inputs and
+        the constant outputs (operations on constants only, so in ``consts``),
+        which no edge leaves.
+        """
+        tape = self.tape
+        nodes = set(nodes)
+        if forward and list(map(tape.ops.__getitem__, nodes)).count("input") == tape.ops.count("input"):
+            ends = self.ends
+            unreached = [v for v in tape.consts if ends[v] == ends[v + 1] and v not in nodes]
+            return set(range(len(tape.ops))).difference(unreached) if unreached else None
+        return _reachable(self.neighbours(forward), nodes)
+
+    def raise_cycle(self, stuck):  # pragma: no cover - tracing records every edge from an older node
+        _raise_cycle(_build_graph(self.tape), stuck)
+
+
+#: The edge attributes a tape keeps as columns (lists of the same name).
+_COLUMNS = ("partial", "arg")
 
 
 def _extend(semiring, forward):
@@ -307,16 +477,19 @@ def is_forward(direction, what="direction"):
         raise ValueError(f"{what} must be 'forward' or 'backward', got {direction!r}") from None
 
 
-def _nodes(G, ref, what):
-    """(graph, list of node ids) for a node or collection of nodes of a graph or Trace."""
-    graph = G.graph if isinstance(G, Trace) else G
-    if not isinstance(graph, (nx.DiGraph, nx.MultiDiGraph)):
-        raise TypeError(f"solve needs a networkx DiGraph or MultiDiGraph, got {type(G).__name__}")
-    single = isinstance(ref, str) or not isinstance(ref, Iterable) or ref in graph
-    refs = [ref] if single else list(ref)
+def _nodes(G, graph, ref, what):
+    """The list of node ids for a node or collection of nodes of a graph or Trace."""
+    if type(ref) is list:  # not hashable, so not a node
+        refs = ref
+    elif type(ref) is int or isinstance(ref, str) or not isinstance(ref, Iterable) or ref in graph:
+        refs = [ref]
+    else:
+        refs = list(ref)
     if not refs:
         raise ValueError(f"{what} is empty")
-    return graph, [resolve_node(G, r) for r in refs]
+    if graph.ids(refs):  # node ids of a tape already (a gradient's many inputs)
+        return refs
+    return [resolve_node(G, r) for r in refs]
 
 
 def _raise_cycle(graph, stuck):

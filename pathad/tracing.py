@@ -19,9 +19,11 @@ style), and the function may return arrays too.  :attr:`Trace.inputs` lists
 every scalar input node by name; :attr:`Trace.arguments` keeps the shapes.
 
 The tape is a handful of flat Python lists; :attr:`Trace.graph` turns it into a
-``networkx.MultiDiGraph`` the first time it is asked for.  A ``Traced`` refers to
-its tape but the tape never refers back, so tracing creates no reference cycles
-for the garbage collector to chase.
+``networkx.MultiDiGraph`` the first time it is asked for.  The derivatives do
+not ask for it: :func:`pathad.solve` reads a trace's tape directly (see
+:meth:`Tape.in_edges`).  A ``Traced`` refers to its tape but the tape never
+refers back, so tracing creates no reference cycles for the garbage collector
+to chase.
 
 Examples
 --------
@@ -38,13 +40,16 @@ Examples
 
 import gc
 import inspect
+import itertools
 import linecache
 import math
 import numbers
 import operator
 import os
 import sys
+import types
 import warnings
+from array import array
 from contextlib import contextmanager
 from functools import cached_property
 from typing import NamedTuple
@@ -53,8 +58,8 @@ import networkx as nx
 import numpy as np
 
 from .errors import DomainError, LostDerivativeError, MixedTraceError, NoDependenceError, UnknownNodeError
-from .operators import PrimitiveArithmetic
-from .primitives import DOMAIN_ERRORS, FLOAT
+from .operators import METHODS, PrimitiveArithmetic
+from .primitives import DOMAIN_ERRORS, FLOAT, PRIMITIVES
 
 __all__ = ["Traced", "Guard", "Tape", "Trace", "trace", "apply", "resolve_node", "rebuild", "gc_paused"]
 
@@ -64,10 +69,13 @@ class Tape:
 
     Node ``i`` is the i-th operation; its operands are earlier nodes, so creation
     order is a topological order.  Edge ``k`` goes from ``src[k]`` to ``dst[k]``,
-    is the operand at position ``arg[k]`` and carries ``partial[k]``.
+    is the operand at position ``arg[k]`` and carries ``partial[k]``.  Tracing
+    appends a node's edges right after its operands' nodes exist, so the edges
+    are in head order and the edges into node v are one block
+    (:meth:`in_edges`).
     """
 
-    __slots__ = ("ops", "values", "labels", "consts", "src", "dst", "arg", "partial", "guards")
+    __slots__ = ("ops", "values", "labels", "consts", "src", "dst", "arg", "partial", "guards", "_ends", "_tails")
 
     def __init__(self):
         self.ops = []  # primitive name, or "input"
@@ -76,10 +84,50 @@ class Tape:
         self.consts = {}  # node -> ((position, constant), ...), only where constants occur
         self.src, self.dst, self.arg, self.partial = [], [], [], []
         self.guards = []  # Guard records: the branches the trace took
+        # _ends[v + 1]: the number of edges once node v is recorded (kept by the recording methods; a tape
+        # filled by other means leaves it short); _tails: the edges grouped by tail, made on first use
+        self._ends = [0]
+        self._tails = None
 
     def label(self, node):
         """The node's label: its user name, else ``v<id>``."""
         return self.labels.get(node, f"v{node}")
+
+    def in_edges(self):
+        """Block boundaries of the edges by head: the edges into node v are ``ends[v]`` to ``ends[v + 1] - 1``.
+
+        None for a tape not written by tracing alone (one filled by hand, say),
+        whose edges need not be in that order.
+
+        Examples
+        --------
+        >>> tape = trace(lambda x, y: x * y + x, 2.0, 3.0).tape
+        >>> tape.in_edges(), tape.src, tape.dst
+        ([0, 0, 0, 2, 4], [0, 1, 2, 0], [2, 2, 3, 3])
+        """
+        ends = self._ends
+        if len(ends) != len(self.ops) + 1 or ends[-1] != len(self.src):
+            return None
+        return ends
+
+    def out_edges(self):
+        """The edges grouped by tail: ``(starts, heads, edges)``, the edges out of node u being
+        ``edges[starts[u]:starts[u + 1]]`` (in the tape's order), whose heads are ``heads[...]`` alike.
+
+        Made on first use and kept (until the tape grows); None where :meth:`in_edges` is None.
+
+        Examples
+        --------
+        >>> starts, heads, edges = trace(lambda x, y: x * y + x, 2.0, 3.0).tape.out_edges()
+        >>> list(starts), list(heads), list(edges)
+        ([0, 2, 3, 4, 4], [2, 3, 2, 3], [0, 3, 1, 2])
+        """
+        if self.in_edges() is None:
+            return None
+        n, m = len(self.ops), len(self.src)
+        if self._tails is None or self._tails[0] != (n, m):
+            self._tails = ((n, m), *_group_by_tail(self.src, self.dst, n))
+        return self._tails[1:]
 
     def add_input(self, name, value):
         """Record an input node and return it as a :class:`Traced`."""
@@ -87,7 +135,10 @@ class Tape:
         self.ops.append("input")
         self.values.append(value)
         self.labels[node] = name
-        return Traced(self, node, value)
+        self._ends.append(len(self.src))
+        traced = _new(Traced)
+        traced._tape, traced._node, traced.value = self, node, value
+        return traced
 
     def add_constant(self, value):
         """Record a node holding the number ``value`` (an output that depends on no input); return its id.
@@ -100,6 +151,7 @@ class Tape:
         self.ops.append("mul")
         self.values.append(value)
         self.consts[node] = ((0, value), (1, 1.0))
+        self._ends.append(len(self.src))
         return node
 
     def describe(self, operand):
@@ -277,6 +329,17 @@ def apply(primitive, *operands):
     >>> apply(PRIMITIVES["mul"], 3.0, 5.0)
     15.0
     """
+    known = _RECORDERS.get(primitive.name)
+    if known is not None and known[0] is primitive and len(operands) == known[1]:
+        return known[2](*operands)
+    return _apply(primitive, operands)
+
+
+Traced._apply = staticmethod(apply)  # the hook through which every operator of a Traced records
+
+
+def _apply(primitive, operands):
+    """:func:`apply` one operand at a time: the reference the fast recorders below fall back on."""
     tape = None
     values = []
     for operand in operands:
@@ -285,8 +348,7 @@ def apply(primitive, *operands):
                 tape = operand._tape
             elif operand._tape is not tape:
                 raise MixedTraceError(
-                    f"{primitive.name}: operands come from two different traces; "
-                    "trace one function at a time"
+                    f"{primitive.name}: operands come from two different traces; trace one function at a time"
                 )
             values.append(operand.value)
         elif isinstance(operand, numbers.Real):
@@ -296,9 +358,6 @@ def apply(primitive, *operands):
     if tape is None:
         return _evaluate(primitive, values, None, operands)
     return _record(tape, primitive, operands, values)
-
-
-Traced._apply = staticmethod(apply)  # the hook through which every operator of a Traced records
 
 
 def _record(tape, primitive, operands, values):
@@ -316,9 +375,149 @@ def _record(tape, primitive, operands, values):
             consts = (consts or ()) + ((position, values[position]),)
     tape.ops.append(primitive.name)
     tape.values.append(result)
+    tape._ends.append(len(tape.src))
     if consts:
         tape.consts[node] = consts
     return Traced(tape, node, result)
+
+
+# --- the fast recorders: one closure per primitive and arity, the same work as _apply + _record -------
+#
+# They cover the common cases (a Traced with a Traced of its own tape, or with a float or an int) and
+# do the arithmetic first: when anything is unusual (another operand type, another tape, a rule that
+# raises, a value or partial that is not finite) nothing has been recorded yet, and _apply does it
+# again one step at a time, raising exactly its errors.  One test covers the three numbers:
+# r + p + q is finite only if each is (a false alarm, a sum overflowing, just takes the slow path).
+
+_new = object.__new__
+_isfinite = math.isfinite
+
+
+def _binary_recorder(primitive):
+    """(record(a, b), reflected(b, a)) for a binary primitive, a or b traced."""
+    name, rule, (left, right) = primitive.name, primitive.value, primitive.partials
+
+    def record(x, y):
+        if type(x) is Traced and type(y) is Traced:
+            tape, a, b = x._tape, x.value, y.value
+            if y._tape is not tape:
+                return _apply(primitive, (x, y))  # the MixedTraceError
+            try:
+                r = float(rule(FLOAT, a, b))
+                p = float(left(FLOAT, a, b, r))
+                q = float(right(FLOAT, a, b, r))
+                finite = _isfinite(r + p + q)
+            except Exception:
+                finite = False
+            if not finite:
+                return _apply(primitive, (x, y))
+            node = len(tape.ops)
+            tape.src += (x._node, y._node)
+            tape.dst += (node, node)
+            tape.arg += _BOTH
+            tape.partial += (p, q)
+        elif type(x) is Traced and (type(y) is float or type(y) is int):
+            tape, a, b = x._tape, x.value, float(y)
+            try:
+                r = float(rule(FLOAT, a, b))
+                p = float(left(FLOAT, a, b, r))
+                finite = _isfinite(r + p)
+            except Exception:
+                finite = False
+            if not finite:
+                return _apply(primitive, (x, y))
+            node = len(tape.ops)
+            tape.src.append(x._node)
+            tape.dst.append(node)
+            tape.arg.append(0)
+            tape.partial.append(p)
+            tape.consts[node] = ((1, b),)
+        elif type(y) is Traced and (type(x) is float or type(x) is int):
+            tape, a, b = y._tape, float(x), y.value
+            try:
+                r = float(rule(FLOAT, a, b))
+                q = float(right(FLOAT, a, b, r))
+                finite = _isfinite(r + q)
+            except Exception:
+                finite = False
+            if not finite:
+                return _apply(primitive, (x, y))
+            node = len(tape.ops)
+            tape.src.append(y._node)
+            tape.dst.append(node)
+            tape.arg.append(1)
+            tape.partial.append(q)
+            tape.consts[node] = ((0, a),)
+        else:
+            return _apply(primitive, (x, y))
+        tape.ops.append(name)
+        tape.values.append(r)
+        tape._ends.append(len(tape.src))
+        traced = _new(Traced)  # not Traced(...): the same three fields without a call to __init__
+        traced._tape, traced._node, traced.value = tape, node, r
+        return traced
+
+    def reflected(self, other):
+        return record(other, self)
+
+    return record, reflected
+
+
+def _unary_recorder(primitive):
+    """record(a) for a unary primitive, a traced."""
+    name, rule, (derivative,) = primitive.name, primitive.value, primitive.partials
+
+    def record(x):
+        if type(x) is not Traced:
+            return _apply(primitive, (x,))
+        a = x.value
+        try:
+            r = float(rule(FLOAT, a))
+            p = float(derivative(FLOAT, a, r))
+            finite = _isfinite(r + p)
+        except Exception:
+            finite = False
+        if not finite:
+            return _apply(primitive, (x,))
+        tape = x._tape
+        node = len(tape.ops)
+        tape.src.append(x._node)
+        tape.dst.append(node)
+        tape.arg.append(0)
+        tape.partial.append(p)
+        tape.ops.append(name)
+        tape.values.append(r)
+        tape._ends.append(len(tape.src))
+        traced = _new(Traced)
+        traced._tape, traced._node, traced.value = tape, node, r
+        return traced
+
+    return record
+
+
+_BOTH = (0, 1)
+
+
+def _recorders():
+    """name -> (primitive, arity, record, reflected) for every unary and binary primitive (reflected: None if
+    unary)."""
+    recorders = {}
+    for primitive in PRIMITIVES.values():
+        if primitive.arity == 2:
+            recorders[primitive.name] = (primitive, 2, *_binary_recorder(primitive))
+        elif primitive.arity == 1:
+            recorders[primitive.name] = (primitive, 1, _unary_recorder(primitive), None)
+    return recorders
+
+
+_RECORDERS = _recorders()
+
+# Traced's operators and element methods are the recorders themselves (PrimitiveArithmetic's generic
+# ones would go through _apply): x * y calls record(x, y), 2 * x reflected(x, 2), x.exp() record(x).
+for _method, (_primitive, _kind) in METHODS.items():
+    _, _, _record_it, _reflected = _RECORDERS[_primitive.name]
+    setattr(Traced, _method, _reflected if _kind == "reflected" else _record_it)
+del _method, _primitive, _kind, _record_it, _reflected
 
 
 def _evaluate(primitive, values, tape, operands):
@@ -402,9 +601,7 @@ class Trace:
     def output(self):
         """The single output node (an error if the function returned several)."""
         if len(self.outputs) != 1:
-            raise ValueError(
-                f"{self.name} has {len(self.outputs)} outputs; use Trace.outputs or name one with of="
-            )
+            raise ValueError(f"{self.name} has {len(self.outputs)} outputs; use Trace.outputs or name one with of=")
         return self.outputs[0]
 
     @property
@@ -421,10 +618,17 @@ class Trace:
         >>> trace(lambda x: (x, 2.0), 1.0).constant_outputs
         ('<lambda>[1]',)
         """
-        fed = set(self.tape.dst)
-        ops = self.tape.ops
-        found = [n for n in self.outputs if ops[n] != "input" and n not in fed]
-        return tuple(self.label(n) for n in dict.fromkeys(found))
+        return tuple(self.label(n) for n in self._independent(self.outputs))
+
+    def _independent(self, nodes):
+        """The nodes among ``nodes`` (each once) that depend on no input: not inputs, and without edges in."""
+        tape = self.tape
+        ends = tape._ends
+        if "graph" in self.__dict__ or len(ends) != len(tape.ops) + 1 or ends[-1] != len(tape.src):  # in_edges()
+            pred, data = self.graph._pred, self.graph._node  # not in_degree: networkx caches that view, a cycle
+            return [n for n in dict.fromkeys(nodes) if not pred[n] and data[n].get("op") != "input"]
+        ops = tape.ops
+        return [n for n in dict.fromkeys(nodes) if ends[n] == ends[n + 1] and ops[n] != "input"]
 
     @cached_property
     def graph(self):
@@ -434,6 +638,9 @@ class Trace:
         ``label`` and ``consts`` (the constant operands as (position, value)
         pairs); an edge u→v per use of u as an operand of v, keyed by the operand
         position, with attributes ``partial`` and ``arg``.
+
+        Derivatives and :func:`pathad.solve` do not need it (they read the
+        tape); once built, they read it instead, so changes made to it count.
         """
         with gc_paused():
             return _build_graph(self.tape)
@@ -460,8 +667,7 @@ class Trace:
         else:
             value = repr(value)
         return (
-            f"<Trace {self.name}({', '.join(self.arguments)}) = {value}: "
-            f"{len(tape.ops)} nodes, {len(tape.src)} edges>"
+            f"<Trace {self.name}({', '.join(self.arguments)}) = {value}: {len(tape.ops)} nodes, {len(tape.src)} edges>"
         )
 
 
@@ -558,6 +764,24 @@ def _build_graph(tape):
     return graph
 
 
+def _group_by_tail(src, dst, n):
+    """(starts, heads, edges) of :meth:`Tape.out_edges`, as int64 arrays: the edges sorted stably by tail."""
+    m = len(src)
+    if m < 4096:  # numpy's fixed cost is more than the work
+        edges = sorted(range(m), key=src.__getitem__)
+        counts = [0] * (n + 1)
+        for u in src:
+            counts[u + 1] += 1
+        starts = array("q", itertools.accumulate(counts))
+        return starts, array("q", [dst[k] for k in edges]), array("q", edges)
+    tails = np.fromiter(src, dtype=np.int64, count=m)
+    order = np.argsort(tails, kind="stable")
+    starts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tails, minlength=n), out=starts[1:])
+    heads = np.fromiter(dst, dtype=np.int64, count=m)[order]
+    return array("q", starts.tobytes()), array("q", heads.tobytes()), array("q", order.astype(np.int64).tobytes())
+
+
 @contextmanager
 def gc_paused():
     """Pause the cyclic garbage collector for a block (if it was running).
@@ -582,6 +806,7 @@ def resolve_node(obj, ref):
     come first, then the function's name (its single output), then labels,
     then node ids; in a plain graph a node is itself first, then a label.  An
     unknown reference raises :class:`UnknownNodeError` listing what is known.
+    A Trace whose graph has not been built answers from its tape.
 
     Examples
     --------
@@ -592,23 +817,30 @@ def resolve_node(obj, ref):
     's'
     """
     if isinstance(obj, Trace):
+        tape, on_tape = obj.tape, "graph" not in obj.__dict__
+        if on_tape and type(ref) is int and 0 <= ref < len(tape.ops):
+            return ref
         if isinstance(ref, str) and ref in obj.inputs:
             return obj.inputs[ref]
         if isinstance(ref, str) and ref == obj.name and len(obj.outputs) == 1:
             return obj.outputs[0]
-        graph = obj.graph
+        graph = None if on_tape else obj.graph
     else:
         graph = obj
         if ref in graph:
             return ref
-    if isinstance(ref, str):
-        matches = [n for n, label in graph.nodes(data="label") if label == ref]
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            raise UnknownNodeError(f"label {ref!r} names {len(matches)} nodes {matches}; use a node id")
-    if ref in graph:
-        return ref
+    if graph is None:  # a trace's tape: the same labels and node ids as its graph
+        labeled = _labeled(tape, ref) if isinstance(ref, str) else []
+        node = _node_number(ref, len(tape.ops))
+    else:
+        labeled = [n for n, label in graph.nodes(data="label") if label == ref] if isinstance(ref, str) else []
+        node = ref if ref in graph else None
+    if len(labeled) == 1:
+        return labeled[0]
+    if len(labeled) > 1:
+        raise UnknownNodeError(f"label {ref!r} names {len(labeled)} nodes {labeled}; use a node id")
+    if node is not None:
+        return node
     if isinstance(obj, Trace):
         if isinstance(ref, str) and isinstance(obj.arguments.get(ref), np.ndarray):
             example = next(iter(_element_names(ref, obj.arguments[ref].shape)), f"{ref}[0]")
@@ -620,6 +852,28 @@ def resolve_node(obj, ref):
         shown = ", ".join(map(repr, names[:8])) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
         raise UnknownNodeError(f"no node {ref!r}; the inputs are [{shown}]")
     raise UnknownNodeError(f"no node {ref!r} in the graph (nor a node labeled so)")
+
+
+def _labeled(tape, label):
+    """The nodes of the tape labeled ``label``, in id order (a node without a name is labeled v<id>)."""
+    nodes = [node for node, name in tape.labels.items() if name == label]
+    digits = label[1:]
+    if label[:1] == "v" and digits.isdecimal() and digits == str(int(digits)):  # v12: node 12, unless named
+        node = int(digits)
+        if node < len(tape.ops) and node not in tape.labels:
+            nodes.append(node)
+    return sorted(nodes)
+
+
+def _node_number(ref, n):
+    """``ref`` as a node id of a tape of ``n`` nodes (a number equal to one, as networkx finds it), or None."""
+    if isinstance(ref, numbers.Real):
+        try:
+            if ref == int(ref) and 0 <= ref < n:
+                return int(ref)
+        except (ValueError, OverflowError):  # nan, inf
+            return None
+    return None
 
 
 def trace(f, *args, **kwargs):
@@ -653,12 +907,22 @@ def trace(f, *args, **kwargs):
     inputs = {tape.labels[node]: node for node in range(len(tape.ops))}
     if not inputs:
         raise TypeError(f"{name} was given no inputs to trace")
-    with gc_paused():
+    collecting = gc.isenabled()  # as gc_paused(), without a context manager's cost on small traces
+    gc.disable()
+    try:
         result = f(*call_args, **call_kwargs)
-    outputs, tree = _collect_outputs(name, result, tape)
-    _label_outputs(tape, name, outputs, tree)
+    finally:
+        if collecting:
+            gc.enable()
+    if type(result) is Traced and result._tape is tape:  # one traced number: what _collect_outputs finds
+        outputs, tree = [result._node], None
+        if result._node not in tape.labels:
+            tape.labels[result._node] = name
+    else:
+        outputs, tree = _collect_outputs(name, result, tape)
+        _label_outputs(tape, name, outputs, tree)
     tr = Trace(name, tape, inputs, outputs, tree, arguments)
-    if len(tr.constant_outputs) == len(set(outputs)):
+    if len(tr._independent(outputs)) == len(set(outputs)):
         constants = tr.constant_outputs
         warnings.warn(
             f"no output of {name} depends on any input: {', '.join(constants)} "
@@ -674,6 +938,19 @@ def _traced_arguments(f, name, args, kwargs, tape, arguments):
 
     ``arguments`` gets argument name -> node id, or ndarray of node ids for an array.
     """
+    names = _plain_parameters(f, len(args), kwargs)
+    if names is not None:  # the common case, bound without inspect.signature
+        values = [*args, *(kwargs[param] for param in names[len(args) :])] if kwargs else args
+        inputs = []
+        for param, value in zip(names, values):
+            if type(value) is float and value - value == 0.0:  # a finite float: an input as it is
+                traced = tape.add_input(param, value)
+                arguments[param] = traced._node
+            else:
+                traced = _traced_input(tape, name, param, value)
+                arguments[param] = _node_ids(traced)
+            inputs.append(traced)
+        return inputs, {}
 
     def traced(arg, value):
         result = _traced_input(tape, name, arg, value)
@@ -700,6 +977,31 @@ def _traced_arguments(f, name, args, kwargs, tape, arguments):
             result = traced(param, value)
         bound.arguments[param] = result
     return bound.args, bound.kwargs
+
+
+def _plain_parameters(f, n_args, kwargs):
+    """The parameter names of a plain Python function when the inputs give each exactly once, else None.
+
+    A plain function: no defaults, no ``*args``/``**kwargs``, no keyword-only or
+    positional-only parameters, no ``__signature__`` or ``__wrapped__``: what
+    ``inspect.signature(f).bind`` would bind is then plain to see.  Anything
+    else (and every mistake) goes through :mod:`inspect`, which words the errors.
+    """
+    if type(f) is not types.FunctionType or f.__defaults__ or f.__kwdefaults__:
+        return None
+    code = f.__code__
+    if (
+        code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
+        or code.co_kwonlyargcount
+        or code.co_posonlyargcount
+    ):
+        return None
+    if "__signature__" in f.__dict__ or "__wrapped__" in f.__dict__:
+        return None
+    names = code.co_varnames[: code.co_argcount]
+    if n_args > len(names) or n_args + len(kwargs) != len(names) or not kwargs.keys() <= set(names[n_args:]):
+        return None
+    return names
 
 
 def _node_ids(traced):

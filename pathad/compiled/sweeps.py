@@ -430,19 +430,29 @@ def _or_and_pass(degrees, firsts, edge_slot, buffer, w, a):
 
 def _sum_product_zeros_pass(degrees, firsts, edge_slot, tree_reads, buffer, w, a, dead, one):
     """:func:`_sweep_pass` for + and · with zero weights: a zero weight gives a zero term, a tree node on a dead
-    path or under a zero root the value zero."""
+    path or under a zero root the value zero.  Roots of one or two edges (most of them) are spelled out."""
     append = buffer.append
     for degree, e in zip(degrees, firsts):
-        if degree == 1 and not tree_reads[e]:  # the commonest roots, spelled out
+        if degree == 1 or degree == 2:
             we = w[e]
-            append(0.0 if we == 0.0 else buffer[edge_slot[e]] * we)
-            continue
-        if degree == 2 and not (tree_reads[e] or tree_reads[e + 1]):
-            we, wf = w[e], w[e + 1]
-            append(
-                (0.0 if we == 0.0 else buffer[edge_slot[e]] * we)
-                + (0.0 if wf == 0.0 else buffer[edge_slot[e + 1]] * wf)
-            )
+            if we == 0.0:
+                gathered = 0.0
+            else:
+                value = buffer[edge_slot[e]]
+                if tree_reads[e]:
+                    value = 0.0 if dead[e] or value == 0.0 else value * a[e]
+                gathered = value * we
+            if degree == 2:
+                f = e + 1
+                wf = w[f]
+                if wf == 0.0:
+                    gathered = gathered + 0.0
+                else:
+                    value = buffer[edge_slot[f]]
+                    if tree_reads[f]:
+                        value = 0.0 if dead[f] or value == 0.0 else value * a[f]
+                    gathered = gathered + value * wf
+            append(gathered)
             continue
         gathered = rest = None
         for f in range(e, e + (degree if degree > 0 else -degree)):
