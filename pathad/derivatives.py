@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .solver import is_forward, solve
+from .solver import adjacency, is_forward, solve, solve_nodes
 from .tracing import rebuild, resolve_node
 
 __all__ = ["derivative", "gradient", "derivatives_from", "jacobian", "Jacobian"]
@@ -102,17 +102,19 @@ def gradient(tr, of=None, *, wrt=None, mode="backward"):
 
 def _partials(tr, target, groups, mode):
     """{key: ∂target/∂nodes} for (key, node id or ndarray of ids) groups, by one backward or many forward sweeps."""
-    flat = []
-    for _, nodes in groups:
-        flat.extend(nodes.ravel().tolist() if isinstance(nodes, np.ndarray) else (nodes,))
+    arrays = any(isinstance(nodes, np.ndarray) for _, nodes in groups)
+    flat = [n for _, nodes in groups for n in np.ravel(nodes).tolist()] if arrays else [n for _, n in groups]
     flat = list(dict.fromkeys(flat))
     if not flat:
         found = {}
     elif is_forward(mode, "mode"):
-        found = {n: solve(tr, n, direction="forward", targets=target).get(target, 0.0) for n in flat}
+        graph = adjacency(tr)
+        found = {n: solve_nodes(graph, [n], [target], True).get(target, 0.0) for n in flat}
     else:
-        adjoint = solve(tr, target, direction="backward", targets=flat)
+        adjoint = solve_nodes(adjacency(tr), [target], flat, False)
         found = {n: adjoint.get(n, 0.0) for n in flat}
+    if not arrays:
+        return {key: found[nodes] for key, nodes in groups}
     result = {}
     for key, nodes in groups:
         if isinstance(nodes, np.ndarray):
@@ -290,14 +292,15 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto"):
         mode = "forward" if len(columns) < len(rows) else "backward"
     matrix = np.zeros((len(rows), len(columns)))
     layout = (row_tree, column_layout)
+    graph = adjacency(tr)
     if is_forward(mode, "mode"):
         for j, column in enumerate(columns):
-            sweep = solve(tr, column, direction="forward", targets=rows)
+            sweep = solve_nodes(graph, [column], rows, True)
             matrix[:, j] = [sweep.get(r, 0.0) for r in rows]
         return Jacobian(matrix, wrt, of, "forward", len(columns), layout)
     for i, row in enumerate(rows):
         if columns:
-            sweep = solve(tr, row, direction="backward", targets=columns)
+            sweep = solve_nodes(graph, [row], columns, False)
             matrix[i, :] = [sweep.get(c, 0.0) for c in columns]
     return Jacobian(matrix, wrt, of, "backward", len(rows), layout)
 

@@ -28,11 +28,14 @@ been seen, then pushed on.  It is iterative, reads each edge once, and needs
 no node ordering from the caller.  Requirements on the semiring: see
 :mod:`pathad.semirings`.
 
-It reads an *adjacency*: a networkx graph's adjacency dicts, or a trace's own
-tape (its flat edge lists, see :meth:`pathad.tracing.Tape.in_edges`), which
-lists each node's edges in the order the trace's networkx graph would, so
-``solve(tr, ...)`` finds the same floats as ``solve(tr.graph, ...)`` without
-building that graph.
+The sweep itself is one loop over the edges in a topological order, each
+extending its tail's path value and adding the term to its head's.  Where the
+order comes from is the *adjacency*'s business: a networkx graph's adjacency
+dicts give Kahn's order; a trace's own tape (its flat edge lists, see
+:meth:`pathad.tracing.Tape.in_edges`) is in a topological order as recorded,
+so ``solve(tr, ...)`` reads it front to back (forward) or back to front
+(backward) and never builds ``tr.graph``.  The two add the same terms at every
+node, in another order: the same values up to rounding.
 
 Examples
 --------
@@ -56,7 +59,7 @@ from .tracing import Trace, _build_graph, _node_number, resolve_node
 
 _chain = chain.from_iterable
 
-__all__ = ["solve", "is_forward", "DIRECTIONS"]
+__all__ = ["solve", "solve_nodes", "adjacency", "is_forward", "DIRECTIONS"]
 
 #: Accepted spellings of the sweep direction.
 DIRECTIONS = {"forward": True, "backward": False, "reverse": False}
@@ -70,8 +73,9 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=
     G : networkx.DiGraph, networkx.MultiDiGraph or Trace
         A DAG whose edges carry the weight.  With a :class:`Trace`, nodes may
         also be named by input name or label, and the sweep reads the trace's
-        tape (the same nodes, edges and order as :attr:`Trace.graph`, which it
-        does not build); once ``G.graph`` has been built, that graph.
+        tape in the order it was recorded (the nodes and edges of
+        :attr:`Trace.graph`, which it does not build); once ``G.graph`` has been
+        built, that graph, so that changes made to it count.
     start : node or collection of nodes
         The sources (forward) or targets (backward) of the paths, each seeded
         with ``semiring.one``.
@@ -118,56 +122,86 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=
     {'t': 1.0, 'u': 5.0, 'x': 20.0}
     """
     semiring = as_semiring(semiring)
-    weight = semiring.weight if weight is None else weight
-    forward = is_forward(direction)
-    graph = _adjacency(G)
+    graph = adjacency(G)
     seeds = _nodes(G, graph, start, "start")
+    ends = None if targets is None else _nodes(G, graph, targets, "targets")
+    return solve_nodes(graph, seeds, ends, is_forward(direction), semiring, weight)
+
+
+def solve_nodes(graph, seeds, ends, forward, semiring=REAL, weight=None):
+    """:func:`solve` on an adjacency (see :func:`adjacency`), with the start and targets as lists of node ids
+    (``ends`` None: no targets) and the direction as ``forward`` True or False.
+
+    What the derivative functions call, their references resolved already.
+
+    Examples
+    --------
+    >>> from pathad import trace
+    >>> tr = trace(lambda x, y: x * y, 2.0, 3.0)
+    >>> solve_nodes(adjacency(tr), [tr.output], [0, 1], False)
+    {2: 1.0, 1: 2.0, 0: 3.0}
+    """
+    weight = semiring.weight if weight is None else weight
+    seeds = list(dict.fromkeys(seeds))
     allowed = None
-    if targets is not None:
-        ends = _nodes(G, graph, targets, "targets")
+    if ends is not None:
+        ends = list(dict.fromkeys(ends))
         allowed = graph.reachable(ends, not forward)
-    seeds = [s for s in dict.fromkeys(seeds) if allowed is None or s in allowed]
-    pending = _incoming_counts(graph.neighbours(forward), seeds, allowed)
+        if allowed is not None:
+            seeds = [s for s in seeds if s in allowed]
+    edges, pending = graph.in_order(seeds, allowed, forward, weight)
     extend = _extend(semiring, forward)
-    value = _sweep(*graph.arcs(forward, weight), seeds, pending, semiring, extend)
-    if any(pending.values()):
+    value = _sweep(edges, seeds, semiring, extend)
+    if pending is not None and any(pending.values()):
         graph.raise_cycle([n for n, count in pending.items() if count])
-    if semiring.finite:
-        checked = value if targets is None else [value[t] for t in dict.fromkeys(ends) if t in value]
-        if not _all_finite(checked.values() if targets is None else checked):
-            ends = None if targets is None else [t for t in dict.fromkeys(ends) if t in value]
-            _raise_nonfinite(graph, seeds, allowed, value, ends, semiring, extend, weight, forward)
+    if semiring.finite and not _all_finite(value.values() if ends is None else [value[t] for t in ends if t in value]):
+        ends = None if ends is None else [t for t in ends if t in value]
+        _raise_nonfinite(graph, seeds, allowed, value, ends, semiring, extend, weight, forward)
     return value
 
 
-def _sweep(arcs, weight, seeds, pending, semiring, extend):
-    """Kahn's order over the nodes in ``pending`` (node -> incoming edges not yet seen).
+def _sweep(edges, seeds, semiring, extend):
+    """The path values from ``seeds``: every edge extends its tail's value and adds the term to its head's.
 
-    ``arcs(u)`` lists the edges leaving u in the sweep's direction as (v, data)
-    pairs, the edges between the same two nodes next to each other;
-    ``weight(u, v, data)`` reads an edge's weight, or is None where ``data`` is
-    the weight itself (a trace's tape hands out its partials so).
+    ``edges`` gives each edge once as (tail, head, weight) in the sweep's
+    direction, every edge out of a node after every edge into it (a
+    topological order: Kahn's for a graph, the tape's own for a trace).  An
+    edge whose tail no path from ``seeds`` has reached is skipped.
     """
     plus, zero = semiring.plus, semiring.zero
     value = dict.fromkeys(seeds, semiring.one)  # the empty path; later paths add to it
+    reached = value.get
+    for u, v, w in edges:
+        a = reached(u)
+        if a is None:  # no path from start to u (a tape is read whole)
+            continue
+        c = extend(a, w)  # still formed, so that counted semirings (pathad.cost) see one ⊗ per edge
+        if w == zero:  # zero annihilates ⊗: the term is zero even where a is not finite (inf · 0 is nan)
+            c = zero
+        value[v] = plus(value[v], c) if v in value else c  # the first path needs no ⊕
+    return value
+
+
+def _kahn(arcs, read, seeds, pending):
+    """The edges (u, v, weight) leaving the nodes of ``pending`` (node -> edges into it from reached nodes),
+    u in Kahn's order: a node is let go once every edge into it has been handed out.
+
+    ``arcs(u)`` lists the edges leaving u as (v, data) pairs; ``read(u, v,
+    data)`` reads an edge's weight.  ``pending`` counts down as the edges go;
+    what is left above zero once the generator is done lies on a cycle.
+    """
     ready = [s for s in seeds if pending[s] == 0]
     left = pending.get
     while ready:
         u = ready.pop()
-        a = value[u]
         for v, data in arcs(u):
             count = left(v)
             if count is None:  # not between start and targets
                 continue
-            w = data if weight is None else weight(u, v, data)
-            c = extend(a, w)  # still formed, so that counted semirings (pathad.cost) see one ⊗ per edge
-            if w == zero:  # zero annihilates ⊗: the term is zero even where a is not finite (inf · 0 is nan)
-                c = zero
-            value[v] = plus(value[v], c) if v in value else c  # the first path needs no ⊕
+            yield u, v, read(u, v, data)
             pending[v] = count - 1
             if count == 1:  # every edge into v seen: v is finished
                 ready.append(v)
-    return value
 
 
 def _all_finite(values):
@@ -281,6 +315,15 @@ def _incoming_counts(neighbours, seeds, allowed):
     return pending
 
 
+def _reached(edges, seen):
+    """``seen`` grown along ``edges`` ((tail, head, _) in a topological order): every node reachable from it."""
+    add = seen.add
+    for u, v, _ in edges:
+        if u in seen:
+            add(v)
+    return seen
+
+
 def _reachable(neighbours, seeds):
     seen = set(seeds)
     stack = list(seen)
@@ -294,16 +337,20 @@ def _reachable(neighbours, seeds):
 
 # --- adjacency: what the sweeps read, from a networkx graph or from a trace's tape ----------------------
 #
-# Both answer the same questions: neighbours(forward)(u), the nodes at the other end of the edges
-# leaving u in that direction (one per edge); arcs(forward, weight)(u), the same edges as (v, data)
-# pairs, with the weight reader (None where data is the weight); reachable(nodes, forward) (None: every
-# node); label(node); node in adjacency; ids(refs), whether references are node ids as they stand.
-# Edges between the same two nodes come next to each other, in the order networkx keeps them, so a sweep
-# meets every edge in the same order on a trace's tape as on its graph: the same floats.
+# Both answer the same questions: in_order(seeds, allowed, forward, weight), the edges for _sweep in a
+# topological order and the pending counts that reveal a cycle (None where none can be);
+# reachable(nodes, forward) (None: every node); label(node); node in adjacency; ids(refs), whether
+# references are node ids as they stand.  The slow path that explains a non-finite value walks node by
+# node: neighbours(forward)(u), the nodes at the other end of the edges leaving u in that direction (one
+# per edge), and arcs(forward, weight)(u), the same edges as (v, data) pairs with the weight reader (None
+# where data is the weight itself).
 
 
-def _adjacency(G):
-    """The adjacency the sweeps read: a trace's tape while its graph is not built, else the graph."""
+def adjacency(G):
+    """The adjacency the sweeps read: a trace's tape while its graph is not built, else the graph.
+
+    Raises a TypeError for anything but a :class:`Trace`, a networkx DiGraph or MultiDiGraph.
+    """
     if isinstance(G, Trace):
         ends = G.tape.in_edges() if "graph" not in G.__dict__ else None
         if ends is not None:
@@ -357,6 +404,11 @@ class _GraphAdjacency:
 
         return arcs, read
 
+    def in_order(self, seeds, allowed, forward, weight):
+        """(edges, pending) for :func:`_sweep`: Kahn's order over the nodes reached from ``seeds``."""
+        pending = _incoming_counts(self.neighbours(forward), seeds, allowed)
+        return _kahn(*self.arcs(forward, weight), seeds, pending), pending
+
     def reachable(self, nodes, forward):
         return _reachable(self.neighbours(forward), nodes)
 
@@ -367,12 +419,14 @@ class _GraphAdjacency:
 class _TapeAdjacency:
     """A trace's tape, read as the graph it stands for (see :meth:`pathad.tracing.Tape.in_edges`).
 
-    Backward, the edges into v are one block of the tape, in operand order (as
-    ``G.pred[v]`` lists them); forward, the edges out of u are in the tape's
-    order (as ``G.succ[u]``), grouped once by :meth:`~pathad.tracing.Tape.out_edges`.
-    The partials, or the operand positions, are handed out as the weights
-    themselves; another weight reads ``{"partial": ..., "arg": ...}``, the
-    attributes an edge of the graph has.
+    The sweep reads the edge lists whole, in order (:meth:`in_order`).  Node by
+    node (the explanation of a non-finite value): backward, the edges into v
+    are one block of the tape, in operand order (as ``G.pred[v]`` lists them);
+    forward, the edges out of u are in the tape's order (as ``G.succ[u]``),
+    grouped once by :meth:`~pathad.tracing.Tape.out_edges`.  The partials, or
+    the operand positions, are handed out as the weights themselves; another
+    weight reads ``{"partial": ..., "arg": ...}``, the attributes an edge of
+    the graph has.
     """
 
     def __init__(self, tape, ends):
@@ -433,21 +487,63 @@ class _TapeAdjacency:
         """The nodes reachable from ``nodes``; None for every node.
 
         Forward from every input (a gradient's targets) that is, with no walk,
-        ``nodes`` and every node with an edge in: each of them descends from an
-        input, as tracing records no node without edges in but the inputs and
-        the constant outputs (operations on constants only, so in ``consts``),
-        which no edge leaves.
+        the inputs and every node with an edge in (:class:`_Descendants`).
         """
         tape = self.tape
         nodes = set(nodes)
         if forward and list(map(tape.ops.__getitem__, nodes)).count("input") == tape.ops.count("input"):
-            ends = self.ends
-            unreached = [v for v in tape.consts if ends[v] == ends[v + 1] and v not in nodes]
-            return set(range(len(tape.ops))).difference(unreached) if unreached else None
-        return _reachable(self.neighbours(forward), nodes)
+            return _Descendants(tape.ops, self.ends)
+        return _reached(self._edges(forward, self.tape.dst), nodes)
+
+    def in_order(self, seeds, allowed, forward, weight):
+        """(edges, None) for :func:`_sweep`: the tape's edges as they stand (forward) or from the last
+        (backward), a topological order already: tracing records a node after its operands."""
+        tape = self.tape
+        if type(allowed) is _Descendants:  # every edge's ends are in it: nothing to leave out
+            allowed = None
+        if isinstance(weight, str) and weight in _COLUMNS:  # the weights themselves: a tape column
+            edges = self._edges(forward, getattr(tape, weight))
+            return edges if allowed is None else ((u, v, w) for u, v, w in edges if v in allowed), None
+        # another weight is read only on the edges the sweep uses (a reader may raise, or cost), from the
+        # attributes the graph's edge has, with the edge as it is in the graph
+        read, partial, arg = edge_weight(weight, forward), tape.partial, tape.arg
+        reached = set(seeds)
+
+        def edges():
+            for u, v, k in self._edges(forward, range(len(partial))):
+                if u in reached and (allowed is None or v in allowed):
+                    reached.add(v)
+                    yield u, v, read(u, v, {"partial": partial[k], "arg": arg[k]})
+
+        return edges(), None
+
+    def _edges(self, forward, weights):
+        """(tail, head, weight) in the sweep's direction, in the order :meth:`in_order` hands them out."""
+        tape = self.tape
+        if forward:
+            return zip(tape.src, tape.dst, weights)
+        return zip(reversed(tape.dst), reversed(tape.src), reversed(weights))
 
     def raise_cycle(self, stuck):  # pragma: no cover - tracing records every edge from an older node
         _raise_cycle(_build_graph(self.tape), stuck)
+
+
+class _Descendants:
+    """The nodes of a tape reachable from its inputs: the inputs and every node with an edge in.
+
+    Tracing records no other node without edges in than the constant outputs
+    (:meth:`~pathad.tracing.Tape.add_constant`), which no edge leaves; so both
+    ends of every edge are in it, and a sweep between every input and a start
+    need leave out only the starts that are constant outputs.
+    """
+
+    __slots__ = ("ops", "ends")
+
+    def __init__(self, ops, ends):
+        self.ops, self.ends = ops, ends
+
+    def __contains__(self, node):
+        return self.ends[node] != self.ends[node + 1] or self.ops[node] == "input"
 
 
 #: The edge attributes a tape keeps as columns (lists of the same name).

@@ -1,8 +1,9 @@
 """The sweeps read a trace's own tape: the same answers as on ``Trace.graph``, without building it.
 
-Every comparison is exact, dict order included: the tape hands the generic
-sweep each node's edges in the order networkx keeps them, so every sum is
-formed in the same order and rounds the same way.
+The oracle is the sweep over the networkx graph, whose order is Kahn's; on the
+tape the sweep takes the edges in the order tracing recorded them.  The same
+terms are added at every node, in another order: the reals agree to rounding,
+the other semirings (max, min, counting, or) exactly.
 """
 
 import gc
@@ -72,9 +73,16 @@ def traced(seed):
 
 
 def same(a, b):
-    """Equal dicts with the same key order (floats compared exactly)."""
-    assert list(a) == list(b)
-    assert all(x == y for x, y in zip(a.values(), b.values())), (a, b)
+    """The same nodes with the same values: floats to rounding (sums formed in another order), the rest exactly."""
+    assert set(a) == set(b)
+    for node, x in a.items():
+        assert close(x, b[node]), (node, x, b[node])
+
+
+def close(x, y):
+    if isinstance(x, float) and isinstance(y, float) and x != y:
+        return math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-300)
+    return x == y
 
 
 def sweeps(tr):
@@ -161,15 +169,13 @@ def test_the_derivative_functions_do_not_build_the_graph(seed):
             same(pathad.gradient(on_tape, of, mode="forward"), pathad.gradient(on_graph, of, mode="forward"))
             for wrt in ("x", "y", "z"):
                 for mode in ("forward", "backward"):
-                    assert pathad.derivative(on_tape, wrt, of, mode=mode) == pathad.derivative(
-                        on_graph, wrt, of, mode=mode
+                    assert close(
+                        pathad.derivative(on_tape, wrt, of, mode=mode), pathad.derivative(on_graph, wrt, of, mode=mode)
                     )
         same(pathad.derivatives_from(on_tape, "y"), pathad.derivatives_from(on_graph, "y"))
         for mode in ("forward", "backward", "auto"):
-            assert (
-                pathad.jacobian(on_tape, mode=mode).matrix.tolist()
-                == pathad.jacobian(on_graph, mode=mode).matrix.tolist()
-            )
+            found, expected = pathad.jacobian(on_tape, mode=mode).matrix, pathad.jacobian(on_graph, mode=mode).matrix
+            assert all(map(close, found.ravel().tolist(), expected.ravel().tolist()))
         assert on_tape.constant_outputs == on_graph.constant_outputs
     assert "graph" not in on_tape.__dict__
 
