@@ -12,8 +12,8 @@ over the rounds.  The clock is the process's CPU time (``--clock wall`` for
   h(x, y) = (x + 4y)·((x + y)·y), against micrograd's build of the same
   expression plus ``backward()``: µs per call.
 * ``chain`` and ``dag``: a random straight-line program on two inputs; each step
-  combines one or two recent values by averaging ((a + b)·0.5), multiplying or
-  relu (the operations micrograd has), so values stay in [-1, 1].  In a chain
+  combines two recent values a, b as (a + b)·0.5, 1 − a·b or relu(a) − b·0.5
+  (operations micrograd has), so values stay of order 1, few of them 0.  In a chain
   every step uses the value just computed (and the one before it); in a DAG any
   two of the 16 most recent values, with shared subexpressions.  Columns:
   pathad's trace and gradient µs per program step, both libraries' total
@@ -64,10 +64,10 @@ def run(program, x, y, relu):
         a, b = values[i], values[j]
         if op == "average":
             values.append((a + b) * 0.5)
-        elif op == "mul":
-            values.append(a * b)
-        else:
-            values.append(relu(a))
+        elif op == "mul":  # 1 - a·b, not a·b: products of numbers below 1 would underflow to 0 in a few hundred steps
+            values.append(1.0 - a * b)
+        else:  # and relu(a) alone would leave most values 0
+            values.append(relu(a) - b * 0.5)
     return values[-1]
 
 

@@ -47,18 +47,14 @@ import pathad
 from pathad.compiled import numba_available
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_core import make_program  # noqa: E402 - bench_core's random straight-line programs
+from bench_core import make_program, run  # noqa: E402 - bench_core's random straight-line programs
 
 sys.setrecursionlimit(100_000)
 
 
 def straight_line(program):
     def f(x, y):
-        values = [x, y]
-        for op, i, j in program:
-            a, b = values[i], values[j]
-            values.append((a + b) * 0.5 if op == "average" else a * b if op == "mul" else pathad.relu(a))
-        return values[-1]
+        return run(program, x, y, pathad.relu)
 
     return f
 

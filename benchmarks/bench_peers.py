@@ -362,8 +362,8 @@ def workload_scalar(args):
             notes.append(
                 f"flat in size, {shape}: slowest size / fastest = {spread:.2f} µs/op ratio, {goal(spread, 1.25)}"
             )
-    notes.append("zero values: the share of the trace's values that are exactly 0 (bench_core's programs multiply")
-    notes.append("numbers in [-1, 1] and relu them: most values underflow to 0, so most gradients checked are 0)")
+    notes.append("zero values: the share of the trace's values that are exactly 0 (relu's zeros; a chain's gradient")
+    notes.append("is often 0 all the same: one relu that is off on the chain stops every path)")
     print_table(
         "2. scalar programs (bench_core.make_program) at (0.3, -0.7): trace + gradient, µs per program step; "
         "memory held after the gradient, B per step",
