@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import DomainError
 from .solver import adjacency, is_forward, solve, solve_nodes
-from .tracing import rebuild, resolve_node
+from .tracing import Trace, rebuild, resolve_node
 
 __all__ = ["derivative", "gradient", "derivatives_from", "jacobian", "Jacobian"]
 
@@ -95,9 +96,35 @@ def gradient(tr, of=None, *, wrt=None, mode="backward"):
     >>> gradient(tr, wrt="v[1]"), gradient(tr, wrt=["c", "v"])
     ({'v[1]': 2.0}, {'c': 14.0, 'v': array([1., 2., 3.])})
     """
+    if of is None and wrt is None and mode == "backward":
+        found = _plain_gradient(tr)
+        if found is not None:
+            return found
     target = _output(tr, of)
     _warn_constant(tr, [target])
     return _partials(tr, target, _wrt_groups(tr, wrt), mode)
+
+
+def _plain_gradient(tr):
+    """``gradient(tr)`` the short way for the commonest case, else None.
+
+    The case: a trace of scalar arguments, one output that depends on some,
+    the graph not built, every path value of the sweep finite.  Then nothing
+    needs resolving and one backward sweep over the whole tape gives the
+    answer.  Otherwise (arrays, a constant output, a non-finite value, which
+    may lie on a path to no input) the general path decides, warns or explains.
+    """
+    if type(tr) is not Trace or len(tr.outputs) != 1 or tr.arguments != tr.inputs or "graph" in tr.__dict__:
+        return None
+    ends = tr.tape.in_edges()
+    (target,) = tr.outputs
+    if ends is None or ends[target] == ends[target + 1]:  # a tape filled by hand; an input or constant output
+        return None
+    try:
+        adjoint = solve_nodes(adjacency(tr), [target], None, False)
+    except DomainError:
+        return None
+    return {name: adjoint.get(node, 0.0) for name, node in tr.arguments.items()}
 
 
 def _partials(tr, target, groups, mode):

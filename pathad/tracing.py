@@ -49,6 +49,7 @@ import os
 import sys
 import types
 import warnings
+import weakref
 from array import array
 from contextlib import contextmanager
 from functools import cached_property
@@ -628,7 +629,7 @@ class Trace:
             pred, data = self.graph._pred, self.graph._node  # not in_degree: networkx caches that view, a cycle
             return [n for n in dict.fromkeys(nodes) if not pred[n] and data[n].get("op") != "input"]
         ops = tape.ops
-        return [n for n in dict.fromkeys(nodes) if ends[n] == ends[n + 1] and ops[n] != "input"]
+        return list(dict.fromkeys([n for n in nodes if ends[n] == ends[n + 1] and ops[n] != "input"]))
 
     @cached_property
     def graph(self):
@@ -915,14 +916,17 @@ def trace(f, *args, **kwargs):
         if collecting:
             gc.enable()
     if type(result) is Traced and result._tape is tape:  # one traced number: what _collect_outputs finds
-        outputs, tree = [result._node], None
-        if result._node not in tape.labels:
-            tape.labels[result._node] = name
+        node = result._node
+        outputs, tree = [node], None
+        if node not in tape.labels:
+            tape.labels[node] = name
+        constant = False  # a Traced is an input or has operands (tracing records constants as numbers)
     else:
         outputs, tree = _collect_outputs(name, result, tape)
         _label_outputs(tape, name, outputs, tree)
+        constant = None
     tr = Trace(name, tape, inputs, outputs, tree, arguments)
-    if len(tr._independent(outputs)) == len(set(outputs)):
+    if constant is None and len(tr._independent(outputs)) == len(set(outputs)):
         constants = tr.constant_outputs
         warnings.warn(
             f"no output of {name} depends on any input: {', '.join(constants)} "
@@ -987,21 +991,28 @@ def _plain_parameters(f, n_args, kwargs):
     ``inspect.signature(f).bind`` would bind is then plain to see.  Anything
     else (and every mistake) goes through :mod:`inspect`, which words the errors.
     """
-    if type(f) is not types.FunctionType or f.__defaults__ or f.__kwdefaults__:
+    if type(f) is not types.FunctionType or f.__defaults__ or f.__kwdefaults__ or f.__dict__:
+        return None  # (a __dict__ may hold __signature__ or __wrapped__)
+    names = _PLAIN_CODE.get(f.__code__, False)
+    if names is False:
+        names = _PLAIN_CODE[f.__code__] = _plain_names(f.__code__)
+    if names is None or n_args + len(kwargs) != len(names):
         return None
-    code = f.__code__
-    if (
-        code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
-        or code.co_kwonlyargcount
-        or code.co_posonlyargcount
-    ):
-        return None
-    if "__signature__" in f.__dict__ or "__wrapped__" in f.__dict__:
-        return None
-    names = code.co_varnames[: code.co_argcount]
-    if n_args > len(names) or n_args + len(kwargs) != len(names) or not kwargs.keys() <= set(names[n_args:]):
+    if kwargs and (n_args > len(names) or not kwargs.keys() <= set(names[n_args:])):
         return None
     return names
+
+
+def _plain_names(code):
+    """A code object's parameter names if it takes positional-or-keyword parameters only, else None."""
+    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount or code.co_posonlyargcount:
+        return None
+    return code.co_varnames[: code.co_argcount]
+
+
+#: code object -> :func:`_plain_names` (code objects live as long as their functions' module; a weak dict
+#: lets the code of a lambda made per call go)
+_PLAIN_CODE = weakref.WeakKeyDictionary()
 
 
 def _node_ids(traced):

@@ -352,3 +352,34 @@ def test_the_fast_recorders_record_what_apply_records(name):
     record = _RECORDERS[name][2]
     for fast_args, slow_args in zip(operands(fast_tape, Tape()), operands(slow_tape, Tape())):
         assert _outcome(record, fast_tape, fast_args) == _outcome(lambda *a: _apply(primitive, a), slow_tape, slow_args)
+
+
+# --- gradient(tr) the short way: the same answers as the general path and as the graph ----------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_short_gradient_is_the_general_one(seed):
+    def single(x, y, z):
+        return sum(random_program(seed)(x, y, z)[:3])
+
+    on_tape, on_graph = pathad.trace(single, 0.3, -0.6, 0.9), pathad.trace(single, 0.3, -0.6, 0.9)
+    short = pathad.gradient(on_tape)  # of, wrt and mode left alone: the short way
+    general = pathad.gradient(on_tape, wrt=["x", "y", "z"])  # names given: the general way
+    assert short == general and list(short) == ["x", "y", "z"]
+    on_graph.graph  # noqa: B018 - built: the gradient then sweeps it in Kahn's order
+    same(short, pathad.gradient(on_graph))
+    assert "graph" not in on_tape.__dict__
+
+
+def test_the_short_gradient_leaves_the_hard_cases_to_the_general_path():
+    # an intermediate adjoint overflows on a path to no input (relu is off): the gradient is finite all the same
+    dead = pathad.trace(lambda x: pathad.relu(x - 2.0) * 1e200 * 1e200 + x, x=0.5)
+    assert pathad.gradient(dead) == {"x": 1.0}
+    with pytest.raises(DomainError, match="not finite|beyond the floats"):
+        pathad.gradient(pathad.trace(lambda x: pathad.sin(x * 1e200) * 1e200, x=0.5))
+    with pytest.warns(UserWarning, match="does not depend on any input"):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="no output")
+            assert pathad.gradient(pathad.trace(lambda x: 5.0, 1.0)) == {"x": 0.0}
+    assert pathad.gradient(pathad.trace(lambda x, y: x, 1.0, 2.0)) == {"x": 1.0, "y": 0.0}
+    assert pathad.gradient(pathad.trace(lambda x, y: y, x=1.0, y=2.0)) == {"x": 0.0, "y": 1.0}
