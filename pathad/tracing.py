@@ -417,40 +417,29 @@ def _binary_recorder(primitive):
             tape.dst += (node, node)
             tape.arg += _BOTH
             tape.partial += (p, q)
-        elif type(x) is Traced and (type(y) is float or type(y) is int):
-            tape, a, b = x._tape, x.value, float(y)
+        else:  # one traced operand and one number: the operand at ``position``, the number at the other
+            if type(x) is Traced and (type(y) is float or type(y) is int):
+                tape, traced, position, a, b = x._tape, x, 0, x.value, float(y)
+                constant = (1, b)
+            elif type(y) is Traced and (type(x) is float or type(x) is int):
+                tape, traced, position, a, b = y._tape, y, 1, float(x), y.value
+                constant = (0, a)
+            else:
+                return _apply(primitive, (x, y))
             try:
                 r = float(rule(FLOAT, a, b))
-                p = float(left(FLOAT, a, b, r))
+                p = float((right if position else left)(FLOAT, a, b, r))
                 finite = _isfinite(r + p)
             except Exception:
                 finite = False
             if not finite:
                 return _apply(primitive, (x, y))
             node = len(tape.ops)
-            tape.src.append(x._node)
+            tape.src.append(traced._node)
             tape.dst.append(node)
-            tape.arg.append(0)
+            tape.arg.append(position)
             tape.partial.append(p)
-            tape.consts[node] = ((1, b),)
-        elif type(y) is Traced and (type(x) is float or type(x) is int):
-            tape, a, b = y._tape, float(x), y.value
-            try:
-                r = float(rule(FLOAT, a, b))
-                q = float(right(FLOAT, a, b, r))
-                finite = _isfinite(r + q)
-            except Exception:
-                finite = False
-            if not finite:
-                return _apply(primitive, (x, y))
-            node = len(tape.ops)
-            tape.src.append(y._node)
-            tape.dst.append(node)
-            tape.arg.append(1)
-            tape.partial.append(q)
-            tape.consts[node] = ((0, a),)
-        else:
-            return _apply(primitive, (x, y))
+            tape.consts[node] = (constant,)
         tape.ops.append(name)
         tape.values.append(r)
         tape._ends.append(len(tape.src))
