@@ -12,6 +12,7 @@ mode) or backward (reverse mode, backpropagation).
 """
 
 from . import datasets, functions, nn, training
+from .animate import Animation, animate
 from .compiled import CompiledTape, Gradient, Sweep, compile
 from .cost import counted, jacobian_cost
 from .derivatives import Jacobian, derivative, derivatives_from, gradient, jacobian
@@ -68,6 +69,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "trace",
+    "animate",
+    "Animation",
     "Trace",
     "Traced",
     "solve",

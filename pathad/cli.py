@@ -19,6 +19,7 @@ import warnings
 from pathlib import Path
 
 from . import nn
+from .animate import animate
 from .derivatives import gradient
 from .draw import FORMATS, draw
 from .elimination import fold_linear
@@ -51,6 +52,8 @@ _EXAMPLES = {
     None: """examples:
   pathad trace "(x + 4*y) * ((x + y) * y)" --at x=3 y=5    value and partials, both sweeps
   pathad explain "(x + 4*y) * ((x + y) * y)" --at x=3 y=5  each partial as a sum over paths
+  pathad animate "(x + 4*y) * ((x + y) * y)" --at x=3 y=5 -o sweep.html
+                                                           step through a sweep in the browser
   pathad tour                                              the lecture's running example
   pathad figures --out figures/                            redraw the lecture's figures
   pathad train --dataset xor --epochs 200 --seed 0         train a small network
@@ -73,6 +76,12 @@ each command has its own --help""",
   pathad explain "(x + 4*y) * ((x + y) * y)" --at x=3 y=5 --wrt x
       ∂f/∂x = 1·y·(x+y) + 1·y·(x+4·y) = 40 + 115 = 155
   pathad explain "(x + 4*y) * ((x + y) * y)" --at x=3 y=5 --wrt y --numbers""",
+    "animate": """examples:
+  pathad animate "(x + 4*y) * ((x + y) * y)" --at x=3 y=5 --wrt x -o forward.html
+  pathad animate "(x + 4*y) * ((x + y) * y)" --at x=3 y=5 --mode backward -o backward.html
+  pathad animate "(x + 4*y) * ((x + y) * y)" --at x=3 y=5 --wrt y --semiring max-times -o best.html
+
+open the page in a browser: next/previous, play, or the arrow keys""",
     "tour": """example:
   pathad tour""",
     "figures": """examples:
@@ -399,6 +408,27 @@ def _run_explain(args, out):
     return 0
 
 
+def _run_animate(args, out):
+    at = parse_point(args.at)
+    wrt = _checked_wrt(args.wrt, at)
+    _check_name(args.name, at)
+    if Path(args.output).suffix.lower() not in (".html", ".htm"):
+        raise PathadError(f"-o {args.output}: the page is HTML; name it .html")
+    _check_directory("-o", args.output)
+    tr = _traced(args.expression, at, args.name)
+    if args.mode == "forward":
+        if len(wrt) > 1 and args.wrt is not None:
+            raise PathadError(f"--wrt {' '.join(wrt)}: a forward sweep starts at one input; give one")
+        movie = animate(tr, wrt[0], semiring=args.semiring, fold=not args.unfolded)
+    else:
+        targets = None if args.wrt is None else wrt
+        movie = animate(tr, direction="backward", targets=targets, semiring=args.semiring, fold=not args.unfolded)
+    movie.save(args.output)
+    print(f"{movie.direction} sweep, {args.semiring} semiring: {len(movie)} steps; {movie.answer}", file=out)
+    print(f"wrote {args.output}", file=out)
+    return 0
+
+
 def _run_figures(args, out):
     figures(args.out, names=args.only, formats=tuple(args.format or ("svg", "png")), stream=out)
     return 0
@@ -421,7 +451,13 @@ def _run_train(args, out):
     return 0
 
 
-_RUN = {"trace": _run_trace, "explain": _run_explain, "figures": _run_figures, "train": _run_train}
+_RUN = {
+    "trace": _run_trace,
+    "explain": _run_explain,
+    "animate": _run_animate,
+    "figures": _run_figures,
+    "train": _run_train,
+}
 
 
 def main(argv=None, out=None):
@@ -476,6 +512,7 @@ def _parser():
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_trace_parser(commands)
     _add_explain_parser(commands)
+    _add_animate_parser(commands)
     _subparser(commands, "tour", "the lecture's running example h(x, y) at (3, 5), both sweeps")
     _add_figures_parser(commands)
     _add_train_parser(commands)
@@ -557,6 +594,27 @@ def _add_explain_parser(commands):
     sub.add_argument(
         "--limit", type=_positive_int, default=32, help="refuse to write more terms than this (default: 32)"
     )
+
+
+def _add_animate_parser(commands):
+    sub = _subparser(
+        commands,
+        "animate",
+        "write a web page that steps through a sweep of a formula's graph, edge term by edge term",
+        _FORMULA_USAGE.format("animate") + " -o FILE.html",
+    )
+    _add_formula_arguments(sub)
+    sub.add_argument("-o", "--output", required=True, metavar="FILE", help="the page to write (.html)")
+    sub.add_argument(
+        "--mode",
+        choices=["forward", "backward"],
+        default="forward",
+        help="forward: from one input (the first, or --wrt); backward: from the result to the inputs (default forward)",
+    )
+    sub.add_argument(
+        "--semiring", type=_semiring_name, default="real", metavar="NAME", help="as for trace (default real)"
+    )
+    sub.add_argument("--unfolded", action="store_true", help="keep constant scalings such as 4*y as nodes")
 
 
 def _add_figures_parser(commands):

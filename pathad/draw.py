@@ -60,6 +60,9 @@ from .tracing import Trace, resolve_node
 __all__ = [
     "draw",
     "Drawing",
+    "View",
+    "node_id",
+    "edge_id",
     "symbolic_labels",
     "Formula",
     "format_number",
@@ -709,17 +712,72 @@ def draw(obj, path=None, **options):
     True
     >>> draw(tr, path="h.svg")  # doctest: +SKIP
     """
-    options = _options(options)
-    graph = _graph_of(obj)
-    kept = _kept_nodes(obj, graph, options.between)
-    removed = _removed_nodes(obj, graph, kept, options)
-    _check_size(len(kept) - len(removed), options.max_nodes)
-    _check_sweep(graph, options.sweep)
-    work, node_formulas = _working_graph(graph, kept, removed, options)
-    drawing = _build(work, graph, node_formulas, options, _paths(obj, graph, options.highlight))
+    view = View(obj, **options)
+    drawing = view.drawing(_paths(obj, view.graph, view.options.highlight))
     if path is not None:
         drawing.write(path)
     return drawing
+
+
+class View:
+    """What a drawing shows, before it is laid out: the part of the graph kept, folded or eliminated as asked.
+
+    :func:`draw` lays it out; :func:`pathad.animate` also sweeps it.
+
+    Attributes
+    ----------
+    graph : networkx.MultiDiGraph
+        The whole graph.
+    work : networkx.MultiDiGraph
+        The nodes and edges drawn, each edge's ``label`` the partial (and formula) it shows.
+    options
+        The drawing options, checked.
+
+    Examples
+    --------
+    >>> from pathad import trace
+    >>> tr = trace(lambda x, y: (x + 4 * y) * ((x + y) * y), x=3.0, y=5.0)
+    >>> view = View(tr, fold=True, names="expression")
+    >>> list(view.names().values())
+    ['x', 'y', 'x+4y', 'x+y', '(x+y)·y', '<lambda>']
+    >>> sorted(view.swept().edges(data="partial"))[:2]
+    [(0, 3, 1.0), (0, 4, 1.0)]
+    """
+
+    def __init__(self, obj, **options):
+        self.options = options = _options(options)
+        self.graph = graph = _graph_of(obj)
+        kept = _kept_nodes(obj, graph, options.between)
+        removed = _removed_nodes(obj, graph, kept, options)
+        _check_size(len(kept) - len(removed), options.max_nodes)
+        _check_sweep(graph, options.sweep)
+        self.work, self.formulas = _working_graph(graph, kept, removed, options)
+
+    def drawing(self, highlighted=(set(), set())):
+        """The :class:`Drawing`, with the ``highlighted`` (edges, nodes) in red."""
+        return _build(self.work, self.graph, self.formulas, self.options, highlighted)
+
+    def positions(self):
+        """node -> its position in the whole graph's node order: what :func:`node_id` and :func:`edge_id` number."""
+        return {n: i for i, n in enumerate(self.graph)}
+
+    def names(self):
+        """node -> the name its box shows first."""
+        work, formulas, options = self.work, self.formulas, self.options
+        return {n: _node_name(n, work.nodes[n], formulas.get(n), options) for n in work}
+
+    def swept(self):
+        """The graph drawn as a graph to sweep: its nodes, and its edges with the partials shown
+        (``partial``, a product where nodes were folded away) and every other attribute of an edge kept."""
+        swept = nx.MultiDiGraph()
+        swept.add_nodes_from(self.work.nodes(data=True))
+        for u, v, key, data in self.work.edges(keys=True, data=True):
+            original = self.graph.get_edge_data(u, v, key) if self.graph.has_edge(u, v, key) else None
+            kept = original is not None and original.get("partial") == data["label"].value
+            attributes = dict(original) if kept else {"arg": data["arg"]}
+            attributes["partial"] = data["label"].value
+            swept.add_edge(u, v, key, **attributes)
+        return swept
 
 
 def _check_sweep(graph, sweep):
@@ -797,14 +855,26 @@ def _build(work, graph, node_formulas, options, highlighted):
     for node in sorted(work, key=index.get):
         data = work.nodes[node]
         label = _node_label(node, data, node_formulas.get(node), options)
-        drawing.node(f"n{index[node]}", label, **_node_style(node, data, node in sinks, node in nodes_on, options))
-    for u, v, _key, data in sorted(work.edges(keys=True, data=True), key=lambda e: (index[e[1]], e[2], index[e[0]])):
+        style = _node_style(node, data, node in sinks, node in nodes_on, options)
+        drawing.node(node_id(index[node]), label, id=node_id(index[node]), **style)
+    for u, v, key, data in sorted(work.edges(keys=True, data=True), key=lambda e: (index[e[1]], e[2], index[e[0]])):
         text = _edge_text(data["label"], options)
         style = _edge_style(u, v, (u, v) in edges_on, options)
         if text:
             style.update(_edge_label(text, options.label_place))
-        drawing.edge(f"n{index[u]}", f"n{index[v]}", **style)
+        parallel = list(work[u][v]).index(key)
+        drawing.edge(node_id(index[u]), node_id(index[v]), id=edge_id(index[u], index[v], parallel), **style)
     return drawing
+
+
+def node_id(position):
+    """The DOT name and SVG id of the node at ``position`` in the graph's node order."""
+    return f"n{position}"
+
+
+def edge_id(tail, head, parallel):
+    """The SVG id of the ``parallel``-th edge (in the graph's order) between the nodes at positions tail, head."""
+    return f"e{tail}_{head}_{parallel}"
 
 
 def _graph_attr(options):

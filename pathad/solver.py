@@ -65,7 +65,7 @@ __all__ = ["solve", "solve_nodes", "adjacency", "is_forward", "DIRECTIONS"]
 DIRECTIONS = {"forward": True, "backward": False, "reverse": False}
 
 
-def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=None):
+def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=None, observer=None):
     """Solve the path problem from ``start`` in one topological sweep.
 
     Parameters
@@ -91,6 +91,12 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=
     targets : node or collection of nodes, optional
         Only paths ending at these nodes matter; the sweep is restricted to the
         nodes between ``start`` and ``targets``.
+    observer : callable, optional
+        Called as ``observer(u, v, w, a, c, total)`` for every edge the sweep
+        takes, in its order: the path value ``a`` of u extended by the edge's
+        weight ``w`` gave the term ``c``, and v's path value is now ``total``.
+        u → v is the sweep's direction (backward: the edge's head first).
+        What :func:`pathad.animate` shows step by step.
 
     Returns
     -------
@@ -125,10 +131,10 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=
     graph = adjacency(G)
     seeds = _nodes(G, graph, start, "start")
     ends = None if targets is None else _nodes(G, graph, targets, "targets")
-    return solve_nodes(graph, seeds, ends, is_forward(direction), semiring, weight)
+    return solve_nodes(graph, seeds, ends, is_forward(direction), semiring, weight, observer)
 
 
-def solve_nodes(graph, seeds, ends, forward, semiring=REAL, weight=None):
+def solve_nodes(graph, seeds, ends, forward, semiring=REAL, weight=None, observer=None):
     """:func:`solve` on an adjacency (see :func:`adjacency`), with the start and targets as lists of node ids
     (``ends`` None: no targets) and the direction as ``forward`` True or False.
 
@@ -151,7 +157,7 @@ def solve_nodes(graph, seeds, ends, forward, semiring=REAL, weight=None):
             seeds = [s for s in seeds if s in allowed]
     edges, pending = graph.in_order(seeds, allowed, forward, weight)
     extend = _extend(semiring, forward)
-    value = _sweep(edges, seeds, semiring, extend)
+    value = _sweep(edges, seeds, semiring, extend, observer)
     if pending is not None and any(pending.values()):
         graph.raise_cycle([n for n, count in pending.items() if count])
     if semiring.finite and not _all_finite(value.values() if ends is None else [value[t] for t in ends if t in value]):
@@ -160,13 +166,15 @@ def solve_nodes(graph, seeds, ends, forward, semiring=REAL, weight=None):
     return value
 
 
-def _sweep(edges, seeds, semiring, extend):
+def _sweep(edges, seeds, semiring, extend, observer=None):
     """The path values from ``seeds``: every edge extends its tail's value and adds the term to its head's.
 
     ``edges`` gives each edge once as (tail, head, weight) in the sweep's
     direction, every edge out of a node after every edge into it (a
     topological order: Kahn's for a graph, the tape's own for a trace).  An
     edge whose tail no path from ``seeds`` has reached is skipped.
+    ``observer(u, v, w, a, c, total)``, if given, sees each term as it is
+    added: tail value ``a`` ⊗ weight ``w`` gave ``c``, and v's value is now ``total``.
     """
     plus, zero = semiring.plus, semiring.zero
     value = dict.fromkeys(seeds, semiring.one)  # the empty path; later paths add to it
@@ -179,6 +187,8 @@ def _sweep(edges, seeds, semiring, extend):
         if w == zero:  # zero annihilates ⊗: the term is zero even where a is not finite (inf · 0 is nan)
             c = zero
         value[v] = plus(value[v], c) if v in value else c  # the first path needs no ⊕
+        if observer is not None:
+            observer(u, v, w, a, c, value[v])
     return value
 
 

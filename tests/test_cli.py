@@ -198,7 +198,7 @@ def test_no_traceback_from_the_console_script(tmp_path):
     assert result.stderr == "pathad trace: error: syntax error at column 10: '(' was never closed\n"
 
 
-@pytest.mark.parametrize("command", ["trace", "explain", "tour", "figures", "train"])
+@pytest.mark.parametrize("command", ["trace", "explain", "animate", "tour", "figures", "train"])
 def test_help_has_examples(command):
     status, out, _ = run(command, "--help")
     heading, examples = re.split(r"^(examples?:)$", out, flags=re.M)[-2:]
@@ -209,7 +209,7 @@ def test_help_has_examples(command):
 def test_top_level_help_lists_every_command():
     status, out, _ = run("--help")
     assert status == 0
-    for command in ("trace", "explain", "tour", "figures", "train"):
+    for command in ("trace", "explain", "animate", "tour", "figures", "train"):
         assert f"pathad {command}" in out
 
 

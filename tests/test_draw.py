@@ -146,7 +146,7 @@ def test_fold_gives_fig2_and_partials(tr):
 
 def test_fold_with_symbolic_labels_multiplies_formulas(tr):
     d = draw(tr, fold=True, symbolic=True, partials=False)
-    assert f"n1 -> n3 [label=<{NBSP}4>]" in d.source  # y -> x+4y: 4·1
+    assert f"n1 -> n3 [label=<{NBSP}4> id=e1_3_0]" in d.source  # y -> x+4y: 4·1
 
 
 def test_sweep_values_are_shown_and_others_greyed(tr):

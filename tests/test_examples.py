@@ -24,6 +24,7 @@ EXPECTED = {
     "partial_vs_total.py": "∂t3/∂t1 = 4·8·1 + 4·1 = 32 + 4 = 36",
     "fig9_training.py": "test accuracy: 1.00",
     "linear_regression.py": "y = 2.0000·x + 0.9999",
+    "animate_h.py": "sweep3d.html: 7 steps, ∂h/∂y = 459",
 }
 
 

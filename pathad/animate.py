@@ -1,0 +1,430 @@
+"""Watch the path problem being solved: a sweep, one edge term at a time, in a self-contained web page.
+
+:func:`animate` runs :func:`pathad.solve` with an observer, so the steps shown
+are the solver's own, in its order, for any semiring: each step is one edge
+whose tail's path value is extended by the edge's label (⊗) and combined into
+its head's running path value (⊕).  The page is one HTML file: the drawing as
+inline SVG (rendered by pathad's dot), the steps as data, and a little plain
+JavaScript to step through them.  It needs no network and no server; in
+Jupyter an :class:`Animation` shows itself in the output cell.
+
+Examples
+--------
+>>> import pathad
+>>> def h(x, y):
+...     return (x + 4 * y) * ((x + y) * y)
+>>> movie = pathad.animate(pathad.trace(h, x=3.0, y=5.0), "x", fold=True)
+>>> len(movie.steps), movie.answer
+(6, '∂h/∂x = 155')
+>>> for step in movie.steps[-2:]:
+...     print(step.text)
+(x+y)·y → h: 5 × 23 = 115; h: 115 (its first path)
+x+4y → h: 1 × 40 = 40; h: 115 + 40 = 155
+>>> movie.save("sweep.html")  # doctest: +SKIP
+"""
+
+import html
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import networkx as nx
+
+from .draw import View, _graph_of, edge_id, format_number, node_id
+from .enumeration import paths
+from .errors import DrawingTooLargeError, MissingDependencyError, TooManyPathsError
+from .files import replacing
+from .semirings import COUNTING, REAL, Scored, as_semiring
+from .solver import is_forward, solve
+from .tracing import Trace, resolve_node
+
+__all__ = ["animate", "Animation", "Step"]
+
+#: How each semiring's ⊗ and ⊕ read in a step ("×", "+" for the derivative).
+SYMBOLS = {
+    "real": ("×", "+"),
+    "counting": ("×", "+"),
+    "boolean": ("and", "or"),
+    "max-times": ("×", "max"),
+    "min-plus": ("+", "min"),
+    "max-plus": ("+", "max"),
+}
+
+#: Paths listed when hovering a node, at most (beyond that, only their number).
+LISTED_PATHS = 4
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a sweep: the seeds set, or one edge term added into a node.
+
+    Attributes
+    ----------
+    kind : {"seed", "term"}
+    tail, head : node
+        The edge in the sweep's direction (backward: the edge's head first);
+        None for the seed step.
+    parallel : int
+        Which of the parallel edges between the two nodes (in the graph's order).
+    weight, value, term, total
+        The edge's label, the tail's path value, their ⊗ and the head's path
+        value after the ⊕ (the semiring's elements).
+    finished : tuple
+        The nodes whose path value is final after this step.
+    text : str
+        The step as a sentence, ``x → v2: 1 × 5 = 5; v2: 40 + 115 = 155``.
+    """
+
+    kind: str
+    tail: object
+    head: object
+    parallel: int
+    weight: object
+    value: object
+    term: object
+    total: object
+    finished: tuple
+    text: str
+
+
+class Animation:
+    """A recorded sweep and its drawing: :meth:`save` writes the page, :meth:`html` gives it as text.
+
+    Attributes
+    ----------
+    graph : networkx.MultiDiGraph
+        The graph swept and drawn (folded if asked for).
+    steps : list of Step
+    result : dict
+        What :func:`pathad.solve` returned.
+    answer : str
+        The values at the ends of the paths, as the last step shows them.
+    """
+
+    def __init__(self, graph, names, positions, seeds, direction, semiring, steps, result, answer, svg, best, title):
+        self.graph, self.names, self.seeds, self.direction, self.semiring = graph, names, seeds, direction, semiring
+        self.positions = positions  # node -> the number in its SVG ids
+        self.steps, self.result, self.answer = steps, result, answer
+        self.svg, self.best, self.title = svg, best, title
+
+    def __len__(self):
+        return len(self.steps)
+
+    def __repr__(self):
+        return f"<Animation: {self.direction} {self.semiring.name} sweep, {len(self.steps)} steps; {self.answer}>"
+
+    def data(self):
+        """What the page's script reads: nodes, steps and the answer, with every number written out."""
+        index = self.positions
+        value = _element_text
+        return {
+            "title": self.title,
+            "direction": self.direction,
+            "semiring": self.semiring.name,
+            "answer": self.answer,
+            "nodes": {node_id(index[n]): self._node_info(n, value) for n in self.graph},
+            "steps": [
+                {
+                    "kind": step.kind,
+                    "tail": None if step.tail is None else node_id(index[step.tail]),
+                    "head": None if step.head is None else node_id(index[step.head]),
+                    "edge": None if step.kind == "seed" else self._edge(step, index),
+                    "total": None if step.kind == "seed" else value(step.total),
+                    "seeds": [node_id(index[s]) for s in self.seeds] if step.kind == "seed" else [],
+                    "finished": [node_id(index[n]) for n in step.finished],
+                    "text": step.text,
+                }
+                for step in self.steps
+            ],
+            "best": [self._graph_edge(u, v, 0, index) for u, v in self.best],
+            "seedValue": value(self.semiring.one),
+        }
+
+    def html(self):
+        """The page: one HTML document with the drawing, the steps and the player; nothing to fetch."""
+        page = resources.files("pathad").joinpath("data/animation.html").read_text(encoding="utf-8")
+        data = json.dumps(self.data(), ensure_ascii=False).replace("</", "<\\/")  # no "</script>" inside
+        return (
+            page.replace("{{title}}", html.escape(self.title))
+            .replace("{{svg}}", _inline_svg(self.svg))
+            .replace("{{data}}", data)
+        )
+
+    def save(self, path):
+        """Write the page to ``path`` (complete or not at all); return the path."""
+        text = self.html()
+        with replacing(path) as file:
+            file.write(text)
+        return path
+
+    def screenshot(self, path, step=-1, *, browser=None, width=980):
+        """Write a PNG of the page at ``step`` (default: the last), taken in headless Chromium.
+
+        Needs the ``playwright`` package and a Chromium: ``browser`` is its
+        executable (default: ``$PATHAD_CHROMIUM``, else ``chromium`` on the PATH).
+        The file appears complete or not at all; returns the path.
+        """
+        executable = browser or os.environ.get("PATHAD_CHROMIUM") or _find_chromium()
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            raise MissingDependencyError("screenshots need playwright: pip install playwright") from None
+        if executable is None:
+            raise MissingDependencyError("screenshots need Chromium: apt-get install chromium, or pass browser=")
+        position = step if step >= 0 else len(self.steps) + step
+        if not 0 <= position < len(self.steps):
+            raise IndexError(f"step {step}: the sweep has {len(self.steps)} steps")
+        with tempfile.TemporaryDirectory() as folder:
+            page_file = Path(folder) / "sweep.html"
+            page_file.write_text(self.html(), encoding="utf-8")
+            with sync_playwright() as p:
+                chromium = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+                try:
+                    page = chromium.new_page(viewport={"width": width, "height": 600}, device_scale_factor=2)
+                    page.goto(page_file.as_uri())
+                    page.evaluate(f"show({position})")
+                    image = page.screenshot(full_page=True)
+                finally:
+                    chromium.close()
+        with replacing(path, "wb") as file:
+            file.write(image)
+        return path
+
+    def _repr_html_(self):
+        """Jupyter: the page in an iframe of its own (its script runs there, apart from the notebook's)."""
+        page = html.escape(self.html(), quote=True)
+        height = max(420, min(900, _svg_height(self.svg) + 190))
+        return (
+            f'<iframe srcdoc="{page}" style="width: 100%; height: {height}px; border: 1px solid #d0d7de" '
+            'title="pathad sweep"></iframe>'
+        )
+
+    def _edge(self, step, index):
+        if self.direction == "forward":
+            return self._graph_edge(step.tail, step.head, step.parallel, index)
+        return self._graph_edge(step.head, step.tail, step.parallel, index)
+
+    def _graph_edge(self, u, v, parallel, index):
+        return edge_id(index[u], index[v], parallel)
+
+    def _node_info(self, node, value):
+        data = self.graph.nodes[node]
+        info = {"label": self.names[node]}
+        if data.get("value") is not None:
+            info["value"] = format_number(data["value"])
+        info["paths"] = _paths_text(self.graph, self.names, self.seeds, node, self.direction)
+        return info
+
+
+def animate(obj, start=None, *, direction="forward", semiring=REAL, weight=None, targets=None, fold=False, **options):
+    """Record a sweep of :func:`pathad.solve` step by step, with the drawing to show it on.
+
+    Parameters
+    ----------
+    obj : Trace or networkx.DiGraph or networkx.MultiDiGraph
+    start : node reference or list of them, optional
+        Where the paths start: for a forward sweep an input (default: the
+        first), for a backward sweep an output (default: the output).
+    direction : {"forward", "backward"}
+    semiring : Semiring or str
+        Any of pathad's semirings or your own; with ``"max-times"`` the last
+        step lights up the best path.
+    weight, targets
+        As for :func:`pathad.solve`.
+    fold : bool
+        Leave out constant scalings first (:func:`pathad.fold_linear`), as the
+        lecture's figures do; the sweep then runs on the folded graph.
+    **options
+        Drawing options (see :func:`pathad.draw`): ``rankdir``, ``symbolic``,
+        ``names``, ``precision``, ``max_nodes``, ``title``, ...
+
+    Returns
+    -------
+    Animation
+
+    Raises
+    ------
+    DrawingTooLargeError
+        For a graph past the drawing limit (``max_nodes``); the message says
+        how to draw a part of it (``between=``) or fold it.
+    """
+    forward = is_forward(direction)
+    direction = "forward" if forward else "backward"
+    semiring = as_semiring(semiring)
+    for option in ("sweep", "highlight", "eliminate"):
+        if option in options:
+            raise TypeError(f"animate draws the sweep itself; {option}= is an option of pathad.draw only")
+    options.setdefault("names", "expression")  # the steps name nodes by their formulas: x+4y, (x+y)·y
+    seeds = _references(obj, start) if start is not None else _default_start(obj, forward)
+    ends = None if targets is None else _references(obj, targets)
+    title = options.pop("title", None)  # the page's heading, not the drawing's
+    try:
+        view = View(obj, fold=fold, **options)  # first: a graph too big to draw is refused before any sweep
+    except DrawingTooLargeError as error:
+        raise DrawingTooLargeError(
+            f"cannot animate: {error} For an animation, fold=True also leaves out the constant scalings."
+        ) from None
+    graph, names = view.swept(), view.names()  # the sweep runs on the graph as drawn
+    left_out = [n for n in [*seeds, *(ends or [])] if n not in graph]
+    if left_out:
+        raise ValueError(
+            f"node {names.get(left_out[0], left_out[0])!r} (id {left_out[0]!r}) is not in the drawing "
+            "(between= or fold=True left it out); animate a part that contains the start and the targets"
+        )
+    recorder = _Recorder(semiring, forward)
+    result = solve(graph, seeds, direction=direction, semiring=semiring, weight=weight, targets=ends, observer=recorder)
+    steps = recorder.steps(names, seeds)
+    answer_nodes = ends if ends is not None else _far_ends(graph, forward)
+    answer = _answer(names, seeds, answer_nodes, result, semiring, forward)
+    best = _best_edges(result, answer_nodes, semiring)
+    title = title or f"{direction} sweep, {semiring.name} semiring"
+    svg = view.drawing().pipe(format="svg")
+    return Animation(graph, names, view.positions(), seeds, direction, semiring, steps, result, answer, svg, best, title)
+
+
+class _Recorder:
+    """The observer given to :func:`pathad.solve`: it keeps every term as the sweep adds it."""
+
+    def __init__(self, semiring, forward):
+        self.semiring, self.forward = semiring, forward
+        self.terms = []
+
+    def __call__(self, u, v, w, a, c, total):
+        self.terms.append((u, v, w, a, c, total))
+
+    def steps(self, names, seeds):
+        """The seed step, then one step per term, each with the nodes it finishes and its sentence."""
+        last = {}
+        for k, (_, v, *_) in enumerate(self.terms, start=1):
+            last[v] = k
+        finished = [[] for _ in range(len(self.terms) + 1)]
+        for s in seeds:
+            finished[last.get(s, 0)].append(s)
+        for v, k in last.items():
+            if v not in seeds:
+                finished[k].append(v)
+        one = _element_text(self.semiring.one)
+        starts = ", ".join(names[s] for s in seeds)
+        steps = [Step("seed", None, None, 0, None, None, None, None, tuple(finished[0]), f"start: {starts} = {one}")]
+        seen, previous = {}, {}
+        times, plus = SYMBOLS.get(self.semiring.name, ("⊗", "⊕"))
+        for k, (u, v, w, a, c, total) in enumerate(self.terms, start=1):
+            parallel = seen.get((u, v), 0)
+            seen[(u, v)] = parallel + 1
+            product = f"{_element_text(a)} {times} {_element_text(w)} = {_element_text(c)}"
+            if v in previous:
+                combined = f"{_element_text(previous[v])} {plus} {_element_text(c)} = {_element_text(total)}"
+            else:
+                combined = f"{_element_text(total)} (its first path)"
+            previous[v] = total
+            text = f"{names[u]} → {names[v]}: {product}; {names[v]}: {combined}"
+            steps.append(Step("term", u, v, parallel, w, a, c, total, tuple(finished[k]), text))
+        return steps
+
+
+def _default_start(obj, forward):
+    """A trace's first input (forward) or its outputs (backward); a graph's sources or sinks."""
+    if isinstance(obj, Trace):
+        return [next(iter(obj.inputs.values()))] if forward else list(dict.fromkeys(obj.outputs))
+    return _far_ends(_graph_of(obj), not forward)
+
+
+def _references(obj, refs):
+    """Node ids for one reference or a list of them."""
+    return list(dict.fromkeys(resolve_node(obj, r) for r in (refs if isinstance(refs, list) else [refs])))
+
+
+def _far_ends(graph, forward):
+    """Where paths end: the sinks (forward) or sources (backward)."""
+    degree = graph.out_degree if forward else graph.in_degree
+    return [n for n in graph if degree(n) == 0]
+
+
+def _element_text(x):
+    """A semiring element as the page shows it."""
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, Scored):
+        return "no path" if x.edges is None else format_number(x.score)
+    if isinstance(x, (int, float)):
+        return format_number(x)
+    return str(x)
+
+
+def _answer(names, seeds, ends, result, semiring, forward):
+    """The values at the ends of the paths, ``∂h/∂x = 155`` for the derivative."""
+    parts = []
+    for end in ends:
+        if end in seeds:
+            continue
+        value = _element_text(result.get(end, semiring.zero))
+        if semiring.name == REAL.name:
+            source, target = (seeds, end) if forward else (end, seeds)
+            if forward:
+                pair = f"∂{names[target]}/∂{', '.join(names[s] for s in source)}"
+            else:
+                pair = f"∂{', '.join(names[s] for s in target)}/∂{names[source]}"
+            parts.append(f"{pair} = {value}")
+        else:
+            parts.append(f"{names[end]}: {value}")
+    return ", ".join(parts) if parts else "no path leaves the start"
+
+
+def _best_edges(result, ends, semiring):
+    """The edges (u, v) of the best paths to ``ends`` when the elements remember paths (max-times)."""
+    edges = []
+    for end in ends:
+        element = result.get(end)
+        if isinstance(element, Scored) and element.edges is not None:
+            edges.extend((u, v) for u, v, _ in element.edges)
+    return list(dict.fromkeys(edges))
+
+
+def _paths_text(graph, names, seeds, node, direction):
+    """How many paths join the start to ``node``, and the first few, as the hover box shows them."""
+    forward = direction == "forward"
+    counts = solve(graph, seeds, direction=direction, semiring=COUNTING)
+    count = counts.get(node, 0)
+    if node in seeds or count == 0:
+        return [] if node in seeds else ["no path from the start"]
+    lines = [f"{count} path{'s' if count != 1 else ''} from the start"]
+    if count <= LISTED_PATHS:
+        for s in seeds:
+            source, target = (s, node) if forward else (node, s)
+            try:
+                for path in paths(graph, source, target, limit=LISTED_PATHS):
+                    lines.append(" → ".join(names[n] for n in path.nodes))
+            except (TooManyPathsError, nx.NetworkXError):
+                break
+    return lines
+
+
+def _find_chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _inline_svg(svg):
+    """The rendered SVG without its XML prolog and DOCTYPE, ready to sit inside HTML."""
+    text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
+    start = text.find("<svg")
+    return text[start:] if start >= 0 else text
+
+
+def _svg_height(svg):
+    text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
+    marker = text.find('height="')
+    if marker < 0:
+        return 400
+    number = text[marker + 8 : text.find('"', marker + 8)].rstrip("pt")
+    try:
+        return int(float(number) * 4 / 3)
+    except ValueError:
+        return 400
