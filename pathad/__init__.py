@@ -12,7 +12,7 @@ mode) or backward (reverse mode, backpropagation).
 """
 
 from . import datasets, functions, nn, training
-from .animate import Animation, animate
+from .animate import Animation, Elimination, animate, animate_elimination
 from .compiled import CompiledTape, Gradient, Sweep, compile
 from .cost import counted, jacobian_cost
 from .derivatives import Jacobian, derivative, derivatives_from, gradient, jacobian
@@ -71,6 +71,8 @@ __all__ = [
     "trace",
     "animate",
     "Animation",
+    "animate_elimination",
+    "Elimination",
     "Trace",
     "Traced",
     "solve",

@@ -23,26 +23,20 @@ x+4y → h: 1 × 40 = 40; h: 115 + 40 = 155
 >>> movie.save("sweep.html")  # doctest: +SKIP
 """
 
-import html
-import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 
 import networkx as nx
 
 from .draw import View, _graph_of, edge_id, format_number, node_id
+from .elimination import eliminate
 from .enumeration import paths
-from .errors import DrawingTooLargeError, MissingDependencyError, TooManyPathsError
-from .files import replacing
+from .errors import DrawingTooLargeError, TooManyPathsError
+from .pages import Page, swatch
 from .semirings import COUNTING, REAL, Scored, as_semiring
 from .solver import is_forward, solve
 from .tracing import Trace, resolve_node
 
-__all__ = ["animate", "Animation", "Step"]
+__all__ = ["animate", "Animation", "Step", "animate_elimination", "Elimination"]
 
 #: How each semiring's ⊗ and ⊕ read in a step ("×", "+" for the derivative).
 SYMBOLS = {
@@ -91,7 +85,7 @@ class Step:
     text: str
 
 
-class Animation:
+class Animation(Page):
     """A recorded sweep and its drawing: :meth:`save` writes the page, :meth:`html` gives it as text.
 
     Attributes
@@ -117,11 +111,18 @@ class Animation:
     def __repr__(self):
         return f"<Animation: {self.direction} {self.semiring.name} sweep, {len(self.steps)} steps; {self.answer}>"
 
+    legend = (
+        swatch("#bf8700", "passes its path value on (⊗ the edge's label)")
+        + swatch("#cf222e", "receives the term (⊕ into its path value)")
+        + swatch("#1a7f37", "path value final; green numbers: path values")
+    )
+
     def data(self):
         """What the page's script reads: nodes, steps and the answer, with every number written out."""
         index = self.positions
         value = _element_text
         return {
+            "kind": "sweep",
             "title": self.title,
             "direction": self.direction,
             "semiring": self.semiring.name,
@@ -143,65 +144,6 @@ class Animation:
             "best": [self._graph_edge(u, v, 0, index) for u, v in self.best],
             "seedValue": value(self.semiring.one),
         }
-
-    def html(self):
-        """The page: one HTML document with the drawing, the steps and the player; nothing to fetch."""
-        page = resources.files("pathad").joinpath("data/animation.html").read_text(encoding="utf-8")
-        data = json.dumps(self.data(), ensure_ascii=False).replace("</", "<\\/")  # no "</script>" inside
-        return (
-            page.replace("{{title}}", html.escape(self.title))
-            .replace("{{svg}}", _inline_svg(self.svg))
-            .replace("{{data}}", data)
-        )
-
-    def save(self, path):
-        """Write the page to ``path`` (complete or not at all); return the path."""
-        text = self.html()
-        with replacing(path) as file:
-            file.write(text)
-        return path
-
-    def screenshot(self, path, step=-1, *, browser=None, width=980):
-        """Write a PNG of the page at ``step`` (default: the last), taken in headless Chromium.
-
-        Needs the ``playwright`` package and a Chromium: ``browser`` is its
-        executable (default: ``$PATHAD_CHROMIUM``, else ``chromium`` on the PATH).
-        The file appears complete or not at all; returns the path.
-        """
-        executable = browser or os.environ.get("PATHAD_CHROMIUM") or _find_chromium()
-        try:
-            from playwright.sync_api import sync_playwright
-        except ImportError:
-            raise MissingDependencyError("screenshots need playwright: pip install playwright") from None
-        if executable is None:
-            raise MissingDependencyError("screenshots need Chromium: apt-get install chromium, or pass browser=")
-        position = step if step >= 0 else len(self.steps) + step
-        if not 0 <= position < len(self.steps):
-            raise IndexError(f"step {step}: the sweep has {len(self.steps)} steps")
-        with tempfile.TemporaryDirectory() as folder:
-            page_file = Path(folder) / "sweep.html"
-            page_file.write_text(self.html(), encoding="utf-8")
-            with sync_playwright() as p:
-                chromium = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-                try:
-                    page = chromium.new_page(viewport={"width": width, "height": 600}, device_scale_factor=2)
-                    page.goto(page_file.as_uri())
-                    page.evaluate(f"show({position})")
-                    image = page.screenshot(full_page=True)
-                finally:
-                    chromium.close()
-        with replacing(path, "wb") as file:
-            file.write(image)
-        return path
-
-    def _repr_html_(self):
-        """Jupyter: the page in an iframe of its own (its script runs there, apart from the notebook's)."""
-        page = html.escape(self.html(), quote=True)
-        height = max(420, min(900, _svg_height(self.svg) + 190))
-        return (
-            f'<iframe srcdoc="{page}" style="width: 100%; height: {height}px; border: 1px solid #d0d7de" '
-            'title="pathad sweep"></iframe>'
-        )
 
     def _edge(self, step, index):
         if self.direction == "forward":
@@ -262,12 +204,7 @@ def animate(obj, start=None, *, direction="forward", semiring=REAL, weight=None,
     seeds = _references(obj, start) if start is not None else _default_start(obj, forward)
     ends = None if targets is None else _references(obj, targets)
     title = options.pop("title", None)  # the page's heading, not the drawing's
-    try:
-        view = View(obj, fold=fold, **options)  # first: a graph too big to draw is refused before any sweep
-    except DrawingTooLargeError as error:
-        raise DrawingTooLargeError(
-            f"cannot animate: {error} For an animation, fold=True also leaves out the constant scalings."
-        ) from None
+    view = _view(obj, fold, options)  # first: a graph too big to draw is refused before any sweep
     graph, names = view.swept(), view.names()  # the sweep runs on the graph as drawn
     left_out = [n for n in [*seeds, *(ends or [])] if n not in graph]
     if left_out:
@@ -403,28 +340,179 @@ def _paths_text(graph, names, seeds, node, direction):
     return lines
 
 
-def _find_chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-def _inline_svg(svg):
-    """The rendered SVG without its XML prolog and DOCTYPE, ready to sit inside HTML."""
-    text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
-    start = text.find("<svg")
-    return text[start:] if start >= 0 else text
-
-
-def _svg_height(svg):
-    text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
-    marker = text.find('height="')
-    if marker < 0:
-        return 400
-    number = text[marker + 8 : text.find('"', marker + 8)].rstrip("pt")
+def _view(obj, fold, options):
+    """The :class:`~pathad.draw.View` to animate; a graph too big to draw is refused with what to do."""
     try:
-        return int(float(number) * 4 / 3)
-    except ValueError:
-        return 400
+        return View(obj, fold=fold, **options)
+    except DrawingTooLargeError as error:
+        raise DrawingTooLargeError(
+            f"cannot animate: {error} For an animation, fold=True also leaves out the constant scalings."
+        ) from None
+
+
+# --- vertex elimination, a drawing per step ------------------------------------------------------------------
+
+
+class Elimination(Page):
+    """A recorded vertex elimination: a drawing before and after each node goes, with what changed.
+
+    Attributes
+    ----------
+    graphs : list of networkx.MultiDiGraph
+        The graph at each step (the first as given, the last with every node eliminated).
+    steps : list of dict
+        Per step: ``text`` (what happens), ``svg`` (its drawing), ``node`` (the node eliminated, or None)
+        and ``changes`` (the pairs of edges folded, as :func:`pathad.eliminate`'s observer reports them).
+    answer : str
+        The edges left at the end between what remains (for a trace: the inputs and outputs, the Jacobian).
+    """
+
+    legend = (
+        swatch("#cf222e", "before: the node to eliminate and its edges; after: the new and changed edges")
+        + swatch("#0550ae", "edge labels: partials; an eliminated node's pairs multiply, parallel ones add")
+    )
+
+    def __init__(self, graphs, steps, answer, title):
+        self.graphs, self.steps, self.answer, self.title = graphs, steps, answer, title
+        self.svg = steps[0]["svg"]
+
+    def __repr__(self):
+        return f"<Elimination: {len(self.steps) // 2} nodes eliminated, {len(self.steps)} steps>"
+
+    def data(self):
+        return {
+            "kind": "frames",
+            "title": self.title,
+            "answer": self.answer,
+            "steps": [{"text": step["text"], "svg": _page_svg(step["svg"]), "edge": None} for step in self.steps],
+        }
+
+
+def animate_elimination(obj, nodes=None, *, fold=False, **options):
+    """Record :func:`pathad.eliminate` node by node, with a drawing before and after each node goes.
+
+    Eliminating v replaces each pair of edges p→v→s by an edge p→s labeled
+    w(p,v)·w(v,s) (a *fill-in* edge when p→s was not there; otherwise the two
+    labels add), so every path value between the other nodes stays.  At the
+    end of a trace's elimination the edges from inputs to outputs carry the
+    Jacobian's entries.
+
+    Parameters
+    ----------
+    obj : Trace or networkx.MultiDiGraph
+    nodes : list of node references, optional
+        The order of elimination; default every node that is neither an input
+        nor an output (a source or sink), in the graph's order (forward).
+    fold : bool
+        Fold constant scalings away first (they are not steps).
+    **options
+        Drawing options (see :func:`pathad.draw`).
+
+    Returns
+    -------
+    Elimination
+
+    Examples
+    --------
+    >>> import pathad
+    >>> def h(x, y):
+    ...     return (x + 4 * y) * ((x + y) * y)
+    >>> movie = pathad.animate_elimination(pathad.trace(h, x=3.0, y=5.0), fold=True)
+    >>> len(movie.steps), movie.answer
+    (7, 'x → h: 40 + 115 = 155, y → h: 160 + 299 = 459')
+    >>> print(movie.steps[2]["text"])
+    x+4y eliminated: x → h: 1 × 40 = 40 (new edge); y → h: 4 × 40 = 160 (new edge)
+    """
+    title = options.pop("title", None) or "vertex elimination"
+    for option in ("sweep", "highlight", "eliminate", "between"):
+        if option in options:
+            raise TypeError(f"animate_elimination draws each step itself; {option}= is an option of pathad.draw only")
+    options.setdefault("names", "expression")
+    view = _view(obj, fold, options)
+    graph, names = view.swept(), view.names()
+    order = _far_ends_complement(graph) if nodes is None else _references(obj, nodes)
+    unknown = [n for n in order if n not in graph]
+    if unknown:
+        raise ValueError(f"node {unknown[0]!r} is not in the drawing (fold=True left it out, or it is not a node)")
+    graphs, steps = [graph], [{"text": "the graph: eliminate the nodes between inputs and outputs one by one",
+                               "svg": _frame(graph, names, options), "node": None, "changes": []}]  # fmt: skip
+    for node in order:
+        current = graphs[-1]
+        touched = [(p, node) for p in current.predecessors(node)] + [(node, s) for s in current.successors(node)]
+        steps.append(
+            {
+                "text": _before_text(current, names, node),
+                "svg": _frame(current, names, options, touched, [node]),
+                "node": node,
+                "changes": [],
+            }
+        )
+        recorded = []
+        after = eliminate(current, [node], observer=lambda _, changes: recorded.extend(changes))
+        graphs.append(after)
+        changed = [(p, s) for p, s, *_ in recorded]
+        steps.append(
+            {
+                "text": _after_text(names, node, recorded),
+                "svg": _frame(after, names, options, changed),
+                "node": node,
+                "changes": recorded,
+            }
+        )
+    return Elimination(graphs, steps, _edges_left(graphs[-1], names), title)
+
+
+def _edges_left(graph, names):
+    """The edges at the end, parallel ones added: ``x → h: 40 + 115 = 155``."""
+    parts = []
+    for u, v in dict.fromkeys(graph.edges()):
+        labels = [d["partial"] for d in graph.get_edge_data(u, v).values()]
+        text = format_number(sum(labels))
+        if len(labels) > 1:
+            text = " + ".join(map(format_number, labels)) + " = " + text
+        parts.append(f"{names[u]} → {names[v]}: {text}")
+    return ", ".join(parts) or "no edges left"
+
+
+def _far_ends_complement(graph):
+    """Every node with edges both in and out, in the graph's order: what elimination can remove."""
+    return [n for n in graph if graph.in_degree(n) and graph.out_degree(n)]
+
+
+def _frame(graph, names, options, edges=(), nodes=()):
+    """One step's drawing, ``edges`` (u, v) and ``nodes`` in red."""
+    labeled = graph.copy()
+    for node in labeled:
+        labeled.nodes[node]["label"] = names[node]
+    frame_options = dict(options, names="label")
+    highlighted = (set(edges), set(nodes))
+    return View(labeled, **frame_options).drawing(highlighted).pipe(format="svg")
+
+
+def _before_text(graph, names, node):
+    into, out = graph.in_degree(node), graph.out_degree(node)
+    return (
+        f"eliminate {names[node]}: {into} edge{'s' if into != 1 else ''} in × {out} out "
+        f"= {into * out} pair{'s' if into * out != 1 else ''} to fold into edges that skip it"
+    )
+
+
+def _after_text(names, node, changes):
+    parts = []
+    for p, s, _, w_in, w_out, before, after in changes:
+        product = f"{format_number(w_in)} × {format_number(w_out)} = {format_number(_times(w_in, w_out))}"
+        if before is None:
+            parts.append(f"{names[p]} → {names[s]}: {product} (new edge)")
+        else:
+            parts.append(f"{names[p]} → {names[s]}: {product}, added to {format_number(before)}: {format_number(after)}")
+    return f"{names[node]} eliminated: " + ("; ".join(parts) if parts else "it joined nothing")
+
+
+def _times(a, b):
+    return 0.0 if a == 0 or b == 0 else a * b
+
+
+def _page_svg(svg):
+    from .pages import inline_svg
+
+    return inline_svg(svg)

@@ -33,7 +33,7 @@ __all__ = ["eliminate", "fold_linear", "LINEAR_OPS"]
 LINEAR_OPS = frozenset({"add", "sub", "mul", "div", "neg"})
 
 
-def eliminate(G, nodes, *, weight="partial"):
+def eliminate(G, nodes, *, weight="partial", observer=None):
     """A copy of ``G`` with ``nodes`` eliminated one after another, path values kept.
 
     Parameters
@@ -45,6 +45,13 @@ def eliminate(G, nodes, *, weight="partial"):
         edges.  A new edge carries that attribute and the ``arg`` (operand
         position) of the edge it replaces, nothing else: other attributes
         would no longer describe it.
+
+    observer : callable, optional
+        Called as ``observer(node, changes)`` after each node is eliminated,
+        ``changes`` a list of ``(p, s, key, w_in, w_out, before, after)``: the
+        pair p→node→s gave ``w_in · w_out``, and the edge p→s (key ``key``) now
+        weighs ``after``; ``before`` is its weight before, None for a fill-in
+        edge, one that was not there.  What :func:`pathad.animate_elimination` shows.
 
     A zero weight annihilates, as in :func:`pathad.solve`: a pair of edges
     one of which weighs 0 gives 0, even against an infinite or nan weight.
@@ -70,18 +77,25 @@ def eliminate(G, nodes, *, weight="partial"):
     """
     graph = nx.MultiDiGraph(G.graph if isinstance(G, Trace) else G)
     for node in nodes:
-        _eliminate_one(graph, node, weight)
+        changes = [] if observer is not None else None
+        _eliminate_one(graph, node, weight, changes=changes)
+        if observer is not None:
+            observer(node, changes)
     return graph
 
 
-def _eliminate_one(graph, node, weight, strict=True):
-    """Eliminate ``node`` in place; if its new weights would lose range, raise (``strict``) or keep it: False."""
+def _eliminate_one(graph, node, weight, strict=True, changes=None):
+    """Eliminate ``node`` in place; if its new weights would lose range, raise (``strict``) or keep it: False.
+
+    ``changes``, a list, gets one (p, s, key, w_in, w_out, before, after) per pair of edges (see :func:`eliminate`).
+    """
     new = {}  # (p, s, key) -> [weight, whether the edge p→s was there, the data of the edge v→s]
     for p, _, into in graph.in_edges(node, data=True):
         for _, s, key, out in graph.out_edges(node, keys=True, data=True):
             partial = _product(into[weight], out[weight])
             problem = _lost(into[weight], out[weight], partial, "·")
             edge = (p, s, key)
+            before = None
             if problem is None and (edge in new or graph.has_edge(*edge)):  # parallel paths add up
                 before = new[edge][0] if edge in new else graph.edges[edge][weight]
                 partial, problem = before + partial, _lost(before, partial, before + partial, "+")
@@ -90,6 +104,8 @@ def _eliminate_one(graph, node, weight, strict=True):
                     raise DomainError(_lost_message(graph, node, p, s, problem))
                 return False
             new[edge] = [partial, new[edge][1] if edge in new else graph.has_edge(*edge), out]
+            if changes is not None:
+                changes.append((p, s, key, into[weight], out[weight], before, partial))
     for (p, s, key), (partial, existed, out) in new.items():
         if existed:
             graph.edges[p, s, key][weight] = partial

@@ -245,3 +245,60 @@ def test_max_times_lights_up_the_best_path_in_a_browser(browser, tr, tmp_path):
     index = movie.positions
     assert lit == [f"e{index[u]}_{index[v]}_0" for u, v in sorted(movie.best, key=lambda e: index[e[1]])]
     page.close()
+
+
+# --- vertex elimination ------------------------------------------------------------------------------------
+
+
+def test_elimination_keeps_every_path_value_and_ends_at_the_jacobian(tr):
+    movie = pathad.animate_elimination(tr, fold=True)
+    assert movie.answer == "x → h: 40 + 115 = 155, y → h: 160 + 299 = 459"
+    assert len(movie.steps) == 1 + 2 * 3  # the graph, then before and after each of the three inner nodes
+    for graph in movie.graphs:  # the path sums from each input to h never change
+        assert pathad.solve(graph, 0)[tr.output] == 155.0
+        assert pathad.solve(graph, 1)[tr.output] == 459.0
+    final = movie.graphs[-1]
+    assert set(final) == {0, 1, tr.output}
+    assert all(final.has_edge(u, tr.output) for u in (0, 1))
+
+
+def test_elimination_marks_fill_in_edges(tr):
+    movie = pathad.animate_elimination(tr, fold=True)
+    fill_ins = 0
+    for before, after, step in zip(movie.graphs, movie.graphs[1:], movie.steps[2::2]):
+        made = {}
+        for p, s, key, w_in, w_out, old, new in step["changes"]:
+            there = before.edges[p, s, key]["partial"] if before.has_edge(p, s, key) else made.get((p, s, key))
+            assert old == there  # None: a fill-in edge, neither in the graph nor made earlier in this step
+            assert new == w_in * w_out + (old or 0.0)
+            made[(p, s, key)] = new
+            fill_ins += old is None
+        for (p, s, key), new in made.items():
+            assert after.edges[p, s, key]["partial"] == new
+        assert step["node"] not in after
+    assert fill_ins == 6
+
+
+def test_elimination_order_and_bad_nodes(tr):
+    movie = pathad.animate_elimination(tr, [5, 4], fold=True)  # (x+y)·y first, then x+y
+    assert [s["node"] for s in movie.steps[1::2]] == [5, 4]
+    with pytest.raises(ValueError, match="not in the drawing"):
+        pathad.animate_elimination(tr, [2], fold=True)  # 4y is folded away
+
+
+def test_the_elimination_page_in_a_browser(browser, tr, tmp_path):
+    movie = pathad.animate_elimination(tr, fold=True)
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(Path(movie.save(tmp_path / "elimination.html")).as_uri())
+    counts = []
+    for k, step in enumerate(movie.steps, start=1):
+        assert page.text_content("#step-count") == f"step {k} of {len(movie.steps)}"
+        assert page.text_content("#step-text") == step["text"]
+        counts.append(len(page.query_selector_all("#drawing g.node")))
+        page.keyboard.press("ArrowRight")
+    assert counts == [6, 6, 5, 5, 4, 4, 3]  # each node goes in its "after" step
+    assert page.text_content("#answer") == movie.answer
+    assert errors == []
+    page.close()
