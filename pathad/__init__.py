@@ -60,7 +60,7 @@ from .semirings import (
 )
 from .solver import solve
 from .symbolic import symbolic_derivative, symbolic_expression, symbolic_graph
-from .tracing import Trace, Traced, trace
+from .tracing import Trace, Traced, scope, trace
 
 # pathad.abs, .max, .round, ... too: not in __all__, so that `from pathad import *` keeps Python's builtins
 globals().update({_name: getattr(functions, _name) for _name in BY_NAME})
@@ -69,6 +69,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "trace",
+    "scope",
     "animate",
     "Animation",
     "animate_elimination",

@@ -42,7 +42,7 @@ import numpy as np
 
 from .datasets import DataError, load
 from .functions import exp, log, relu, sigmoid, tanh
-from .tracing import Traced, trace
+from .tracing import Traced, scope, trace
 from .training import fit
 
 __all__ = [
@@ -141,10 +141,11 @@ class Layer:
 
     def __init__(self, n_inputs, n_outputs, activation="sigmoid", *, bias=True, index=1):
         self.neurons = [Neuron(n_inputs, activation, bias=bias, name=f"{index}_{j}") for j in range(1, n_outputs + 1)]
-        self.n_inputs, self.activation, self.bias = n_inputs, activation, bias
+        self.n_inputs, self.activation, self.bias, self.index = n_inputs, activation, bias, index
 
     def __call__(self, x, params):
-        return [neuron(x, params) for neuron in self.neurons]
+        with scope(f"layer{self.index}"):  # traced: pathad.draw(..., collapse=True) shows the net layer by layer
+            return [neuron(x, params) for neuron in self.neurons]
 
     def parameters(self):
         return [name for neuron in self.neurons for name in neuron.parameters()]
@@ -307,7 +308,9 @@ class Circuit:
         self.net, self.cost = net, cost
 
     def __call__(self, x, v, params):
-        return self.cost(self.net(x, params), v)
+        y = self.net(x, params)
+        with scope("cost"):
+            return self.cost(y, v)
 
     def parameters(self):
         return self.net.parameters() + self.cost.parameters()

@@ -47,6 +47,7 @@ import numbers
 import operator
 import os
 import sys
+import threading
 import types
 import warnings
 import weakref
@@ -62,7 +63,7 @@ from .errors import DomainError, LostDerivativeError, MixedTraceError, NoDepende
 from .operators import METHODS, PrimitiveArithmetic
 from .primitives import DOMAIN_ERRORS, FLOAT, PRIMITIVES
 
-__all__ = ["Traced", "Guard", "Tape", "Trace", "trace", "apply", "resolve_node", "rebuild", "gc_paused"]
+__all__ = ["Traced", "Guard", "Tape", "Trace", "trace", "scope", "apply", "resolve_node", "rebuild", "gc_paused"]
 
 
 class Tape:
@@ -76,7 +77,7 @@ class Tape:
     (:meth:`in_edges`).
     """
 
-    __slots__ = ("ops", "values", "labels", "consts", "src", "dst", "arg", "partial", "guards", "_ends", "_tails")
+    __slots__ = ("ops", "values", "labels", "consts", "src", "dst", "arg", "partial", "guards", "scopes", "_ends", "_tails")
 
     def __init__(self):
         self.ops = []  # primitive name, or "input"
@@ -85,6 +86,7 @@ class Tape:
         self.consts = {}  # node -> ((position, constant), ...), only where constants occur
         self.src, self.dst, self.arg, self.partial = [], [], [], []
         self.guards = []  # Guard records: the branches the trace took
+        self.scopes = []  # (name, first node, end node): the nodes recorded in a `with scope(name):` block
         # _ends[v + 1]: the number of edges once node v is recorded (kept by the recording methods; a tape
         # filled by other means leaves it short); _tails: the edges grouped by tail, made on first use
         self._ends = [0]
@@ -739,6 +741,8 @@ def _build_graph(tape):
         node: {"op": op, "value": value, "label": labels.get(node, f"v{node}"), "consts": consts.get(node, ())}
         for node, (op, value) in enumerate(zip(tape.ops, tape.values))
     }
+    for node, path in _scope_paths(tape.scopes, n).items():
+        nodes[node]["scope"] = path
     succ = {node: {} for node in range(n)}
     pred = {node: {} for node in range(n)}
     for u, v, k, p in zip(tape.src, tape.dst, tape.arg, tape.partial):
@@ -752,6 +756,54 @@ def _build_graph(tape):
     graph._succ.update(succ)  # graph._adj is graph._succ
     graph._pred.update(pred)
     return graph
+
+
+def _scope_paths(scopes, n):
+    """node -> "outer/inner", the names of the scopes it was recorded in (nodes outside every scope: absent)."""
+    paths = {}
+    for name, first, end in sorted(scopes, key=lambda s: (s[1], -s[2])):  # outer scopes first
+        for node in range(first, min(end, n)):
+            paths[node] = f"{paths[node]}/{name}" if node in paths else name
+    return paths
+
+
+class _Running(threading.local):
+    """The tapes of the traces running now in this thread, innermost last: where :func:`scope` records."""
+
+    def __init__(self):
+        self.tapes = []
+
+
+_RUNNING = _Running()
+
+
+@contextmanager
+def scope(name):
+    """Name the operations traced inside the block: their nodes get the graph attribute ``scope``.
+
+    Scopes nest (``"layer1/neuron3"``); :func:`pathad.draw` can collapse a scope
+    (``collapse="layer1"``) into the edges from its operands to its results,
+    each labeled with its path value.  Outside a trace the block runs as it is.
+
+    Examples
+    --------
+    >>> def f(x, y):
+    ...     with scope("hidden"):
+    ...         u = x * y + x
+    ...     return u * u
+    >>> tr = trace(f, 2.0, 3.0)
+    >>> [tr.graph.nodes[n].get("scope") for n in tr.graph]
+    [None, None, 'hidden', 'hidden', None]
+    """
+    if not isinstance(name, str) or not name or "/" in name:
+        raise ValueError(f"a scope's name is a non-empty str without '/', got {name!r}")
+    tape = _RUNNING.tapes[-1] if _RUNNING.tapes else None
+    first = len(tape.ops) if tape is not None else 0
+    try:
+        yield
+    finally:
+        if tape is not None:
+            tape.scopes.append((name, first, len(tape.ops)))
 
 
 def _group_by_tail(src, dst, n):
@@ -899,9 +951,11 @@ def trace(f, *args, **kwargs):
         raise TypeError(f"{name} was given no inputs to trace")
     collecting = gc.isenabled()  # as gc_paused(), without a context manager's cost on small traces
     gc.disable()
+    _RUNNING.tapes.append(tape)
     try:
         result = f(*call_args, **call_kwargs)
     finally:
+        _RUNNING.tapes.pop()
         if collecting:
             gc.enable()
     if type(result) is Traced and result._tape is tape:  # one traced number: what _collect_outputs finds
