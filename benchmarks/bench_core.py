@@ -12,8 +12,9 @@ over the rounds.  The clock is the process's CPU time (``--clock wall`` for
   h(x, y) = (x + 4y)·((x + y)·y), against micrograd's build of the same
   expression plus ``backward()``: µs per call.
 * ``chain`` and ``dag``: a random straight-line program on two inputs; each step
-  combines two recent values a, b as (a + b)·0.5, 1 − a·b or relu(a) − b·0.5
-  (operations micrograd has), so values stay of order 1, few of them 0.  In a chain
+  combines two recent values a, b as (a + b)/2, (1 − a·b)/2 or (relu(a) − b)/2
+  (operations micrograd has): each maps [−1, 1]² into [−1, 1], so no size
+  overflows and few values are 0.  In a chain
   every step uses the value just computed (and the one before it); in a DAG any
   two of the 16 most recent values, with shared subexpressions.  Columns:
   pathad's trace and gradient µs per program step, both libraries' total
@@ -64,10 +65,10 @@ def run(program, x, y, relu):
         a, b = values[i], values[j]
         if op == "average":
             values.append((a + b) * 0.5)
-        elif op == "mul":  # 1 - a·b, not a·b: products of numbers below 1 would underflow to 0 in a few hundred steps
-            values.append(1.0 - a * b)
+        elif op == "mul":  # (1 - a·b)/2, not a·b: products of numbers below 1 would underflow to 0 in a few
+            values.append((1.0 - a * b) * 0.5)  # hundred steps; every step maps [-1, 1]² into [-1, 1]
         else:  # and relu(a) alone would leave most values 0
-            values.append(relu(a) - b * 0.5)
+            values.append((relu(a) - b) * 0.5)
     return values[-1]
 
 

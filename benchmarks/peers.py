@@ -6,8 +6,9 @@ thread settings are environment variables that those libraries read once, when t
 
 The programs are pathad's benchmark programs written the way each peer is written well:
 
-* ``dag``: the random straight-line program of bench_core.py (each step is (a + b)/2, 1 − a·b or relu(a) − b/2
-  of two of the 16 most recent values).  torch and CasADi run the very Python program on their scalars; JAX runs it as
+* ``dag``: the random straight-line program of bench_core.py (each step is (a + b)/2, (1 − a·b)/2 or
+  (relu(a) − b)/2 of two of the 16 most recent values).  torch and CasADi run the very Python program on
+  their scalars; JAX runs it as
   one ``lax.scan`` over the steps with a 16-value window (the unrolled program of 10^5 scalar operations
   takes XLA minutes to compile).
 * ``loop``: bench_compiled.py's loop sum ``(Σ x_i·c_i)²``: CasADi runs the Python loop on its scalars, JAX
@@ -137,7 +138,7 @@ def jax_program(kind, program=None):
                 op, i, j = s
                 a, b = window[WINDOW - i], window[WINDOW - j]
                 relu = jnp.where(a > 0, a, 0.0)
-                value = jnp.where(op == 0, (a + b) * 0.5, jnp.where(op == 1, 1.0 - a * b, relu - b * 0.5))
+                value = jnp.where(op == 0, (a + b) * 0.5, jnp.where(op == 1, (1.0 - a * b) * 0.5, (relu - b) * 0.5))
                 return jnp.concatenate([window[1:], value[None]]), None
 
             return jax.lax.scan(step, window, (ops, back_i, back_j))[0][WINDOW - 1]

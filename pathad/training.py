@@ -153,8 +153,15 @@ def descend(
 
 
 def _one_epoch(step, theta, order, epoch, batch_size, watch):
-    """One pass over ``order`` in batches; returns the mean loss."""
-    total = 0.0
+    """One pass over ``order`` in batches; returns the mean loss.
+
+    Per step: the step, the update in two numpy calls into a reused array,
+    and one sum of the new weights, which is finite exactly when every weight
+    is, and then every entry of the gradient was too (θ − η·g is finite only
+    where g is); anything else is looked at entry by entry (:meth:`_Watch.check`).
+    """
+    total, rate, scaled = 0.0, watch.learning_rate, np.empty_like(theta)
+    multiply, subtract, add = np.multiply, np.subtract, np.add.reduce
     for number, begin in enumerate(range(0, len(order), batch_size), 1):
         rows = order[begin : begin + batch_size]
         try:
@@ -162,8 +169,12 @@ def _one_epoch(step, theta, order, epoch, batch_size, watch):
         except (DomainError, FloatingPointError, OverflowError) as exc:
             raise watch.diverged(epoch, number, f"an operation overflowed ({exc})") from exc
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, by name
-            theta -= watch.learning_rate * gradient
-        watch.check(epoch, number, loss, gradient, theta)
+            subtract(theta, multiply(gradient, rate, out=scaled), out=theta)
+            weights = add(theta, axis=None)
+        if not (math.isfinite(loss) and math.isfinite(weights) and loss <= watch.limit):
+            watch.check(epoch, number, loss, gradient, theta)
+        elif watch.warming:
+            watch.warm(loss)
         total += loss * len(rows)
     return total / len(order)
 
@@ -176,8 +187,11 @@ class _Watch:
     def __init__(self, learning_rate, ratio):
         self.learning_rate, self.ratio = learning_rate, ratio
         self.first = []
+        self.limit = math.inf  # ratio × the starting level, once there is one
+        self.warming = True  # fewer than WARMUP losses seen
 
     def check(self, epoch, number, loss, gradient, theta):
+        """Raise the DivergenceError that ``loss``, ``gradient`` and ``theta`` call for, if any; else count the loss."""
         if not math.isfinite(loss):
             raise self.diverged(epoch, number, f"the loss became {loss}")
         for array, what in ((gradient, "gradient"), (theta, "weights")):
@@ -189,8 +203,14 @@ class _Watch:
             if loss > self.ratio * level:
                 what = f"the loss {loss:.3g} is more than {self.ratio:g} × its starting level {level:.3g}"
                 raise self.diverged(epoch, number, what)
-        if len(self.first) < self.WARMUP:
-            self.first.append(loss)
+        if self.warming:
+            self.warm(loss)
+
+    def warm(self, loss):
+        """Count one more loss into the starting level (the mean of the first WARMUP)."""
+        self.first.append(loss)
+        self.limit = self.ratio * (sum(self.first) / len(self.first))
+        self.warming = len(self.first) < self.WARMUP
 
     def diverged(self, epoch, number, what):
         return DivergenceError(
@@ -386,10 +406,12 @@ class Replay:
 
     The circuit is traced once with the data x and the targets v as inputs
     too (after the weights); the compiled tape recomputes values, partials
-    and the backward sweep for a batch of samples in one call
-    (:meth:`~pathad.compiled.CompiledTape.value_and_gradient` with the
-    weights as ``fixed=`` inputs shared by the batch, differentiated with
-    respect to them only), and the per-sample gradients are averaged.
+    and the backward sweep for a batch of samples in one call (a
+    :class:`~pathad.compiled.replayer.Replayer` bound once, with the weights
+    as ``fixed=`` inputs shared by the batch, differentiated with respect to
+    them only: on numba one kernel call per step, in arrays kept from step
+    to step), and the per-sample gradients are averaged by one
+    matrix-vector product.
 
     Examples
     --------
@@ -409,22 +431,26 @@ class Replay:
         self.circuit = circuit
         traced = circuit.trace(x, v, circuit.assign(circuit.init()), data_inputs=True)
         self.tape = compiled.compile(traced, backend=backend)
-        self._wrt = range(len(circuit.parameters()))
-        self._buffers, self._means = {}, {}
+        self._buffers = {}
+
+    @property
+    def tape(self):
+        """The compiled training circuit; setting another one (another backend, say) binds the replay to it."""
+        return self._tape
+
+    @tape.setter
+    def tape(self, tape):
+        self._tape = tape
+        n_weights = len(self.circuit.parameters())
+        self._replay = tape.replayer(wrt=range(n_weights), fixed=n_weights)  # one kernel call per batch
 
     def __call__(self, theta, X, V):
         """Mean Cost and mean gradient over the rows of ``X`` and ``V``, as :class:`Retrace` gives them."""
         points = self._points(len(X))  # the data: one column per sample, x1.. then v1..
-        points[: X.shape[1]] = X.T
-        points[X.shape[1] :] = V.T
-        weights = np.asarray(theta, dtype=float)  # the leading inputs, the same for every sample
-        cost, per_sample = self.tape.value_and_gradient(at=points, fixed=weights, wrt=self._wrt)
-        if len(X) == 1:
-            return float(cost[0]), per_sample.array[:, 0]
-        mean = self._means.get(len(X))
-        if mean is None:  # a matrix-vector product averages (B, inputs) rows fastest
-            mean = self._means[len(X)] = np.full(len(X), 1.0 / len(X))
-        return float(cost @ mean), per_sample.array @ mean
+        np.concatenate((X, V), axis=1, out=points.T)
+        # the weights: the leading inputs, the same for every sample; one kernel call for the batch, the gradients
+        # averaged by a matrix-vector product
+        return self._replay.mean(points, theta)
 
     def _points(self, batch):
         """A reused (data inputs, batch) buffer: replay copies what it reads, so one per batch size will do."""

@@ -36,7 +36,9 @@ The parts, in the order data flows through them:
 :mod:`.sweeps`         a plan run by numpy calls
 :mod:`.paths`          :class:`Sweep`, a sweep's result, and best paths
 :mod:`.replay`         evaluate / gradient at new inputs (:class:`Gradient`)
+:mod:`.replayer`       a replay bound once to (of, wrt): one kernel call per call
 :mod:`.program`        the recorded program planned for replay, and its checks
+:mod:`.program_numpy`  numpy's replay of single nodes: on rows, on Python floats
 :mod:`.layout`         the program laid out for the compiled loop
 :mod:`.loops`          the compiled loops, as plain Python
 :mod:`.kernel_source`  the kernel module's text, written from the primitive table

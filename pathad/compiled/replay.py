@@ -1,9 +1,11 @@
 """Replay: the recorded program evaluated at new inputs, with its gradient, on one point or a batch.
 
 :class:`ReplayMethods` gives :class:`~pathad.compiled.CompiledTape` its
-``evaluate``, ``gradient`` and ``value_and_gradient``: reading the inputs in
-every accepted shape, running the :class:`~pathad.compiled.program.Program`
-and re-tracing points that take another branch.
+``evaluate``, ``gradient``, ``value_and_gradient`` and ``replayer``: reading
+the inputs in every accepted shape, running the
+:class:`~pathad.compiled.program.Program` and re-tracing points that take
+another branch.  ``value_and_gradient(at=...)`` goes through a
+:class:`~pathad.compiled.replayer.Replayer` kept per (of, wrt, fixed count).
 """
 
 import numbers
@@ -130,6 +132,11 @@ class ReplayMethods:
         >>> value.tolist(), grad["y"].tolist()
         ([11.0, 22.0], [11.0, 11.0])
         """
+        if at is not None and not (args or inputs):  # the cheapest call: a replayer bound to (of, wrt) answers
+            replayer = self._bound_replayer(of, wrt, fixed)
+            if replayer is not None:
+                value, grads = replayer(at, fixed, retrace)
+                return value, Gradient(replayer.names, grads)
         self._program  # noqa: B018 - first: a tape without operations says so before anything else
         points, scalar = self._points(args, inputs, at, fixed)
         output, (rows, names) = self._output(of), self._wrt_rows(wrt)
@@ -138,6 +145,47 @@ class ReplayMethods:
         if scalar:
             return float(value[0]), Gradient(names, grads[:, 0])
         return value, Gradient(names, grads)
+
+    def replayer(self, of=None, wrt=None, fixed=0):
+        """A :class:`~pathad.compiled.replayer.Replayer`: :meth:`value_and_gradient` at ``at=`` points, bound
+        once to ``of`` and ``wrt`` (and a count of ``fixed`` leading inputs), for calls in a loop.
+
+        A call ``replayer(at, fixed=None)`` returns (value, gradient array),
+        the gradient's rows in the order of ``replayer.names``; on the numba
+        backend it is one compiled call, its arrays kept from one call to the
+        next; its answers and errors are :meth:`value_and_gradient`'s.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pathad import compile, trace
+        >>> replay = compile(trace(lambda w, x: w * x * x, 2.0, 3.0)).replayer(wrt=[0], fixed=1)
+        >>> value, grad = replay(np.array([[1.0, 2.0]]), fixed=[5.0])  # w = 5 at both points x = 1, 2
+        >>> value.tolist(), grad.tolist(), replay.names
+        ([5.0, 20.0], [[1.0, 4.0]], {'w': 0})
+        """
+        from .replayer import Replayer  # it builds on this module
+
+        return Replayer(self, of, wrt, fixed)
+
+    def _bound_replayer(self, of, wrt, fixed):
+        """The replayer :meth:`value_and_gradient` keeps for (of, wrt, count of fixed inputs); None when those
+        cannot be a key (a list of names, an unhashable node)."""
+        n_fixed = 0 if fixed is None else int(np.size(fixed))
+        key = (of, wrt if not isinstance(wrt, list) else tuple(wrt), n_fixed)
+        try:
+            found = self._replayers.get(key)
+        except TypeError:
+            return None
+        if found is None:
+            if len(self._replayers) >= 64:  # a caller cycling through many (of, wrt): keep the latest few
+                self._replayers.clear()
+            found = self._replayers[key] = self.replayer(of, wrt, n_fixed)
+        return found
+
+    @cached_property
+    def _replayers(self):
+        return {}
 
     def _gradient_rows(self, rows):
         """{input name: row of the gradient array} for the input rows ``rows`` (cached: training asks often)."""
