@@ -35,7 +35,7 @@ import networkx as nx
 import numpy as np
 
 from .errors import TooManyPathsError
-from .semirings import BOOLEAN, COUNTING, MAX_TIMES, REAL, edge_weight, influence
+from .semirings import BOOLEAN, COUNTING, MAX_TIMES, REAL, as_semiring, edge_weight, influence
 from .solver import solve
 from .symbolic import have_sympy, symbolic_graph
 from .tracing import Trace, resolve_node
@@ -174,9 +174,10 @@ def path_sum(G, source, target, *, semiring=REAL, weight=None, limit=PATH_LIMIT)
     --------
     >>> from pathad.tracing import trace
     >>> tr = trace(lambda x, y: (x + 4 * y) * ((x + y) * y), x=3.0, y=5.0)
-    >>> path_sum(tr, "y", 6), path_sum(tr, "y", 6, semiring=COUNTING)
-    (459.0, 3)
+    >>> path_sum(tr, "y", 6), path_sum(tr, "y", 6, semiring=COUNTING), path_sum(tr, "y", 6, semiring="counting")
+    (459.0, 3, 3)
     """
+    semiring = as_semiring(semiring)
     graph, s, t = _endpoints(G, source, target)
     _check_count(graph, s, t, limit)
     read = edge_weight(semiring.weight if weight is None else weight)

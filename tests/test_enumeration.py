@@ -299,3 +299,9 @@ class TestExplain:
         with pytest.raises(TypeError, match="of="):
             explain(tr.graph, 0)
         assert explain(tr.graph, 0, 6, symbolic=False) == "∂h/∂x = 1·40 + 1·5·23 = 40 + 115 = 155"
+
+
+def test_path_sum_takes_a_semiring_by_name_as_solve_does():
+    tr = pathad.trace(lambda x, y: (x + 4 * y) * ((x + y) * y), x=3.0, y=5.0)
+    for name in ("counting", "boolean", "max-plus", "min-plus"):
+        assert pathad.path_sum(tr, "y", tr.output, semiring=name) == pathad.solve(tr, "y", semiring=name)[tr.output]
