@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .coloring import color
+from .enumeration import pattern_of
 from .errors import DomainError
 from .solver import adjacency, is_forward, solve, solve_nodes
 from .tracing import Trace, rebuild, resolve_node
@@ -193,9 +195,13 @@ class Jacobian:
     wrt, of : tuple
         Column and row references (flat: ``"v[0]"``, ``"f[1,2]"``).
     mode : str
-        "forward" (one sweep per column) or "backward" (one sweep per row).
+        "forward" (one sweep per column), "backward" (one sweep per row), or
+        "colored-forward" / "colored-backward" (one per colour class).
     sweeps : int
-        The number of sweeps performed.
+        The number of sweeps performed (not counting the one that finds the
+        sparsity pattern for the colored modes).
+    coloring : Coloring or None
+        For the colored modes, the classes swept together (:mod:`pathad.coloring`).
 
     Examples
     --------
@@ -217,6 +223,7 @@ class Jacobian:
     sweeps: int
     # (row tree, [(column key, column shape, column indices)]): how blocks are cut out of the matrix
     layout: tuple = field(default=None, repr=False, compare=False)
+    coloring: object = field(default=None, repr=False, compare=False)
 
     def __array__(self, dtype=None, copy=None):
         return self.matrix if dtype is None else self.matrix.astype(dtype)
@@ -276,7 +283,10 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto"):
 
     ``mode="auto"`` chooses forward when there are fewer inputs than outputs
     (|L| < |K| in the lecture's Fig. 5) and backward otherwise; the result says
-    which it used.  ``wrt`` defaults to every input, ``of`` to every output;
+    which it used.  ``"colored-forward"`` sweeps the inputs that share no
+    output together (one sweep per colour of the sparsity pattern, plus one
+    to find the pattern), ``"colored-backward"`` the outputs that share no
+    input: a banded Jacobian takes a few sweeps whatever its size.  ``wrt`` defaults to every input, ``of`` to every output;
     either may list references (an array argument's name stands for all its
     elements).  The :class:`Jacobian`'s ``matrix`` is flat; ``blocks`` and
     ``array`` shape it like the arguments and results.
@@ -320,6 +330,8 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto"):
     matrix = np.zeros((len(rows), len(columns)))
     layout = (row_tree, column_layout)
     graph = adjacency(tr)
+    if mode in COLORED_MODES:
+        return _colored(tr, graph, rows, columns, mode, matrix, (wrt, of, layout))
     if is_forward(mode, "mode"):
         for j, column in enumerate(columns):
             sweep = solve_nodes(graph, [column], rows, True)
@@ -330,6 +342,32 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto"):
             sweep = solve_nodes(graph, [row], columns, False)
             matrix[i, :] = [sweep.get(c, 0.0) for c in columns]
     return Jacobian(matrix, wrt, of, "backward", len(rows), layout)
+
+
+#: The compressed modes of :func:`jacobian`: inputs (outputs) that share no output (input) swept together.
+COLORED_MODES = ("colored-forward", "colored-backward")
+
+
+def _colored(tr, graph, rows, columns, mode, matrix, labels):
+    """The Jacobian from one sweep per colour class of its sparsity pattern (see :mod:`pathad.coloring`)."""
+    pattern = pattern_of(tr, columns, rows)
+    forward = mode == "colored-forward"
+    coloring = color(pattern, axis="columns" if forward else "rows")
+    for group in coloring.groups:
+        if forward:
+            sweep = solve_nodes(graph, [columns[j] for j in group], rows, True)
+            for i, row in enumerate(rows):
+                hit = [j for j in group if pattern[i, j]]  # at most one: the colouring is valid
+                if hit:
+                    matrix[i, hit[0]] = sweep.get(row, 0.0)
+        else:
+            sweep = solve_nodes(graph, [rows[i] for i in group], columns, False)
+            for j, column in enumerate(columns):
+                hit = [i for i in group if pattern[i, j]]
+                if hit:
+                    matrix[hit[0], j] = sweep.get(column, 0.0)
+    wrt, of, layout = labels
+    return Jacobian(matrix, wrt, of, mode, coloring.count, layout, coloring)
 
 
 def _output(tr, of):

@@ -35,7 +35,7 @@ import networkx as nx
 import numpy as np
 
 from .errors import TooManyPathsError
-from .semirings import BOOLEAN, COUNTING, MAX_TIMES, REAL, as_semiring, edge_weight, influence
+from .semirings import BITSETS, BOOLEAN, COUNTING, MAX_TIMES, REAL, as_semiring, edge_weight, influence
 from .solver import solve
 from .symbolic import have_sympy, symbolic_graph
 from .tracing import Trace, resolve_node
@@ -223,8 +223,10 @@ def best_path(G, source, target, *, weight="partial", direction="forward"):
 def sparsity(tr, wrt=None, of=None):
     """The Jacobian's sparsity pattern: ``pattern[i, j]`` is whether of[i] depends on wrt[j].
 
-    One BOOLEAN backward sweep per output.  Dependence is structural: a
-    partial that is 0 at the traced point still counts.
+    One sweep: the :data:`~pathad.BITSETS` semiring seeds input j with bit j
+    (forward; backward from the outputs when there are fewer of them), so each
+    output's value is the set of the inputs it depends on.  Dependence is
+    structural: a partial that is 0 at the traced point still counts.
 
     Examples
     --------
@@ -234,11 +236,23 @@ def sparsity(tr, wrt=None, of=None):
            [0, 0, 1]])
     """
     columns, rows = _inputs(tr, wrt), _outputs(tr, of)
-    pattern = np.zeros((len(rows), len(columns)), dtype=bool)
-    for i, row in enumerate(rows):
-        reach = solve(tr, row, direction="backward", semiring=BOOLEAN, targets=columns)
-        pattern[i] = [reach.get(c, False) for c in columns]
-    return pattern
+    return pattern_of(tr, columns, rows)
+
+
+def pattern_of(tr, columns, rows):
+    """:func:`sparsity` for lists of node ids: ``pattern[i, j]`` is whether node rows[i] depends on columns[j]."""
+    forward = len(columns) <= len(rows)
+    starts, ends = (columns, rows) if forward else (rows, columns)
+    pattern = np.zeros((len(ends), len(starts)), dtype=bool)
+    if starts and ends:
+        seeds = {}
+        for j, node in enumerate(starts):  # a node listed twice has both bits
+            seeds[node] = seeds.get(node, 0) | (1 << j)
+        found = solve(tr, seeds, direction="forward" if forward else "backward", semiring=BITSETS, targets=ends)
+        for i, node in enumerate(ends):
+            bits = found.get(node, 0)
+            pattern[i] = [(bits >> j) & 1 for j in range(len(starts))]
+    return pattern if forward else pattern.T
 
 
 def active_nodes(tr, wrt=None, of=None):

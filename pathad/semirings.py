@@ -83,6 +83,7 @@ from typing import Any, NamedTuple
 from .errors import MissingWeightError, SemiringLawError, UnknownSemiringError
 
 __all__ = [
+    "BITSETS",
     "Semiring",
     "REAL",
     "BOOLEAN",
@@ -485,7 +486,34 @@ module does not need sympy (the extra ``pathad[symbolic]`` installs it).
 """
 
 #: The named semirings, by name.
-SEMIRINGS = {s.name: s for s in (REAL, BOOLEAN, COUNTING, MAX_TIMES, MIN_PLUS, MAX_PLUS, SYMBOLIC)}
+def _all_bits(u, v, data):
+    return -1
+
+
+BITSETS = Semiring(
+    "bitsets",
+    0,
+    -1,
+    operator.or_,
+    operator.and_,
+    description="which of several starts reach t, as the bits of an int: a Jacobian's sparsity in one sweep",
+    weight=_all_bits,
+)
+"""(or, and) bit by bit over Python ints: BOOLEAN for many starts at once.
+Every edge weighs -1 (all bits set).  Seed start j with the value 1 << j
+(``solve(tr, {x: 1, y: 2, z: 4}, semiring=BITSETS)``) and the value at t has
+bit j set iff t depends on start j: one sweep gives a whole row (backward) or
+column (forward) set of a sparsity pattern.
+
+>>> import networkx as nx
+>>> from pathad import solve
+>>> G = nx.MultiDiGraph([("x", "t", {}), ("y", "u", {}), ("u", "t", {}), ("z", "u", {})])
+>>> found = solve(G, {"x": 1, "y": 2, "z": 4}, semiring=BITSETS)
+>>> bin(found["t"]), bin(found["u"])
+('0b111', '0b110')
+"""
+
+SEMIRINGS = {s.name: s for s in (REAL, BOOLEAN, COUNTING, MAX_TIMES, MIN_PLUS, MAX_PLUS, SYMBOLIC, BITSETS)}
 
 
 def as_semiring(semiring):

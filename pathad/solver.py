@@ -76,9 +76,11 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=
         tape in the order it was recorded (the nodes and edges of
         :attr:`Trace.graph`, which it does not build); once ``G.graph`` has been
         built, that graph, so that changes made to it count.
-    start : node or collection of nodes
+    start : node, collection of nodes, or dict
         The sources (forward) or targets (backward) of the paths, each seeded
-        with ``semiring.one``.
+        with ``semiring.one``; a dict {node: value} seeds each with its value
+        (a path's value is then its start's value ⊗ its product), so that one
+        sweep can tell several starts apart (:data:`pathad.BITSETS`).
     direction : {"forward", "backward"}
         Along the edges (forward mode) or against them (reverse mode).
     semiring : Semiring or str
@@ -129,12 +131,21 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=
     """
     semiring = as_semiring(semiring)
     graph = adjacency(G)
+    initial = None
+    if isinstance(start, dict):  # each start with a value of its own
+        if not start:
+            raise ValueError("start is empty")
+        initial = {}
+        for ref, value in start.items():
+            (node,) = _nodes(G, graph, ref, "start")
+            initial[node] = semiring.plus(initial[node], value) if node in initial else value
+        start = list(initial)
     seeds = _nodes(G, graph, start, "start")
     ends = None if targets is None else _nodes(G, graph, targets, "targets")
-    return solve_nodes(graph, seeds, ends, is_forward(direction), semiring, weight, observer)
+    return solve_nodes(graph, seeds, ends, is_forward(direction), semiring, weight, observer, initial)
 
 
-def solve_nodes(graph, seeds, ends, forward, semiring=REAL, weight=None, observer=None):
+def solve_nodes(graph, seeds, ends, forward, semiring=REAL, weight=None, observer=None, initial=None):
     """:func:`solve` on an adjacency (see :func:`adjacency`), with the start and targets as lists of node ids
     (``ends`` None: no targets) and the direction as ``forward`` True or False.
 
@@ -157,7 +168,7 @@ def solve_nodes(graph, seeds, ends, forward, semiring=REAL, weight=None, observe
             seeds = [s for s in seeds if s in allowed]
     edges, pending = graph.in_order(seeds, allowed, forward, weight)
     extend = _extend(semiring, forward)
-    value = _sweep(edges, seeds, semiring, extend, observer)
+    value = _sweep(edges, seeds, semiring, extend, observer, initial)
     if pending is not None and any(pending.values()):
         graph.raise_cycle([n for n, count in pending.items() if count])
     if semiring.finite and not _all_finite(value.values() if ends is None else [value[t] for t in ends if t in value]):
@@ -166,7 +177,7 @@ def solve_nodes(graph, seeds, ends, forward, semiring=REAL, weight=None, observe
     return value
 
 
-def _sweep(edges, seeds, semiring, extend, observer=None):
+def _sweep(edges, seeds, semiring, extend, observer=None, initial=None):
     """The path values from ``seeds``: every edge extends its tail's value and adds the term to its head's.
 
     ``edges`` gives each edge once as (tail, head, weight) in the sweep's
@@ -175,9 +186,12 @@ def _sweep(edges, seeds, semiring, extend, observer=None):
     edge whose tail no path from ``seeds`` has reached is skipped.
     ``observer(u, v, w, a, c, total)``, if given, sees each term as it is
     added: tail value ``a`` ⊗ weight ``w`` gave ``c``, and v's value is now ``total``.
+    ``initial`` gives seeds values of their own (default: ``semiring.one``).
     """
     plus, zero = semiring.plus, semiring.zero
     value = dict.fromkeys(seeds, semiring.one)  # the empty path; later paths add to it
+    if initial is not None:
+        value.update((s, initial[s]) for s in seeds)
     reached = value.get
     for u, v, w in edges:
         a = reached(u)
