@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .coloring import color
+from .elimination import eliminated_jacobian
 from .enumeration import pattern_of
 from .errors import DomainError
 from .solver import adjacency, is_forward, solve, solve_nodes
@@ -195,13 +196,16 @@ class Jacobian:
     wrt, of : tuple
         Column and row references (flat: ``"v[0]"``, ``"f[1,2]"``).
     mode : str
-        "forward" (one sweep per column), "backward" (one sweep per row), or
-        "colored-forward" / "colored-backward" (one per colour class).
+        "forward" (one sweep per column), "backward" (one sweep per row),
+        "colored-forward" / "colored-backward" (one per colour class), or
+        "elimination" (no sweep: vertex elimination).
     sweeps : int
         The number of sweeps performed (not counting the one that finds the
         sparsity pattern for the colored modes).
     coloring : Coloring or None
         For the colored modes, the classes swept together (:mod:`pathad.coloring`).
+    counts : dict or None
+        For ``mode="elimination"``: ``{"times": ⊗, "plus": ⊕, "order": nodes}``.
 
     Examples
     --------
@@ -224,6 +228,7 @@ class Jacobian:
     # (row tree, [(column key, column shape, column indices)]): how blocks are cut out of the matrix
     layout: tuple = field(default=None, repr=False, compare=False)
     coloring: object = field(default=None, repr=False, compare=False)
+    counts: dict = field(default=None, repr=False, compare=False)
 
     def __array__(self, dtype=None, copy=None):
         return self.matrix if dtype is None else self.matrix.astype(dtype)
@@ -278,7 +283,7 @@ class Jacobian:
         )
 
 
-def jacobian(tr, wrt=None, of=None, *, mode="auto"):
+def jacobian(tr, wrt=None, of=None, *, mode="auto", order="markowitz"):
     """∂of/∂wrt for several outputs and inputs, by |wrt| forward or |of| backward sweeps.
 
     ``mode="auto"`` chooses forward when there are fewer inputs than outputs
@@ -286,7 +291,11 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto"):
     which it used.  ``"colored-forward"`` sweeps the inputs that share no
     output together (one sweep per colour of the sparsity pattern, plus one
     to find the pattern), ``"colored-backward"`` the outputs that share no
-    input: a banded Jacobian takes a few sweeps whatever its size.  ``wrt`` defaults to every input, ``of`` to every output;
+    input: a banded Jacobian takes a few sweeps whatever its size.
+    ``"elimination"`` eliminates every node between inputs and outputs in
+    ``order`` (see :func:`pathad.elimination.eliminated_jacobian`: forward,
+    reverse, Markowitz or a list) and reads the entries off the edges that
+    are left; the result's ``counts`` holds the ⊗ and ⊕ it took.  ``wrt`` defaults to every input, ``of`` to every output;
     either may list references (an array argument's name stands for all its
     elements).  The :class:`Jacobian`'s ``matrix`` is flat; ``blocks`` and
     ``array`` shape it like the arguments and results.
@@ -332,6 +341,9 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto"):
     graph = adjacency(tr)
     if mode in COLORED_MODES:
         return _colored(tr, graph, rows, columns, mode, matrix, (wrt, of, layout))
+    if mode == "elimination":
+        matrix, counts = eliminated_jacobian(tr, columns, rows, order)
+        return Jacobian(matrix, wrt, of, mode, 0, layout, counts=counts)
     if is_forward(mode, "mode"):
         for j, column in enumerate(columns):
             sweep = solve_nodes(graph, [column], rows, True)

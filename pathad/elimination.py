@@ -23,17 +23,18 @@ import sys
 from fractions import Fraction
 
 import networkx as nx
+import numpy as np
 
 from .errors import DomainError
 from .tracing import Trace
 
-__all__ = ["eliminate", "fold_linear", "LINEAR_OPS"]
+__all__ = ["eliminate", "fold_linear", "eliminated_jacobian", "LINEAR_OPS", "ORDERS"]
 
 #: Operations that are linear in a single traced operand when their other operand is a constant.
 LINEAR_OPS = frozenset({"add", "sub", "mul", "div", "neg"})
 
 
-def eliminate(G, nodes, *, weight="partial", observer=None):
+def eliminate(G, nodes, *, weight="partial", observer=None, merge=False):
     """A copy of ``G`` with ``nodes`` eliminated one after another, path values kept.
 
     Parameters
@@ -46,6 +47,11 @@ def eliminate(G, nodes, *, weight="partial", observer=None):
         position) of the edge it replaces, nothing else: other attributes
         would no longer describe it.
 
+    merge : bool
+        False (the default) keeps a new edge p→s apart from an edge p→s at
+        another operand position (a drawing shows both); True adds it to the
+        edge p→s already there, so that once only inputs and outputs are
+        left each pair has one edge: the Jacobian's entry.
     observer : callable, optional
         Called as ``observer(node, changes)`` after each node is eliminated,
         ``changes`` a list of ``(p, s, key, w_in, w_out, before, after)``: the
@@ -78,22 +84,27 @@ def eliminate(G, nodes, *, weight="partial", observer=None):
     graph = nx.MultiDiGraph(G.graph if isinstance(G, Trace) else G)
     for node in nodes:
         changes = [] if observer is not None else None
-        _eliminate_one(graph, node, weight, changes=changes)
+        _eliminate_one(graph, node, weight, changes=changes, merge=merge)
         if observer is not None:
             observer(node, changes)
     return graph
 
 
-def _eliminate_one(graph, node, weight, strict=True, changes=None):
+def _eliminate_one(graph, node, weight, strict=True, changes=None, merge=False):
     """Eliminate ``node`` in place; if its new weights would lose range, raise (``strict``) or keep it: False.
 
     ``changes``, a list, gets one (p, s, key, w_in, w_out, before, after) per pair of edges (see :func:`eliminate`).
     """
     new = {}  # (p, s, key) -> [weight, whether the edge p→s was there, the data of the edge v→s]
+    joined = {}  # with merge: (p, s) -> the key every new edge p→s joins
     for p, _, into in graph.in_edges(node, data=True):
         for _, s, key, out in graph.out_edges(node, keys=True, data=True):
             partial = _product(into[weight], out[weight])
             problem = _lost(into[weight], out[weight], partial, "·")
+            if merge:
+                if (p, s) not in joined:
+                    joined[p, s] = next(iter(graph[p][s])) if graph.has_edge(p, s) else key
+                key = joined[p, s]
             edge = (p, s, key)
             before = None
             if problem is None and (edge in new or graph.has_edge(*edge)):  # parallel paths add up
@@ -194,3 +205,107 @@ def fold_linear(obj, *, keep=()):
     for node in foldable:
         _eliminate_one(folded, node, "partial", strict=False)
     return folded
+
+
+# --- vertex elimination as a Jacobian method ----------------------------------------------------------------
+
+#: The elimination orders :func:`eliminated_jacobian` knows (or give a list of nodes).
+ORDERS = ("forward", "reverse", "markowitz")
+
+
+def eliminated_jacobian(G, columns, rows, order="markowitz", *, weight="partial"):
+    """The Jacobian ∂rows/∂columns by eliminating every node between them; the ⊗ and ⊕ it took.
+
+    Only the nodes on paths from ``columns`` to ``rows`` take part.  Each
+    eliminated v folds every pair p→v→s into p→s: one ⊗, and one ⊕ when p→s
+    is there already (``merge=True`` of :func:`eliminate`).  What is left is
+    the bipartite graph columns → rows, whose edge labels are the entries.
+
+    Parameters
+    ----------
+    G : Trace or networkx.MultiDiGraph
+    columns, rows : list of nodes
+    order : {"forward", "reverse", "markowitz"} or list of nodes
+        "forward" eliminates in the graph's (topological) order, "reverse" in
+        the opposite one, "markowitz" each time the node whose elimination
+        takes the fewest ⊗ now (|edges in| · |edges out|, ties to the earlier
+        node); a list gives the order itself (it must hold every node between).
+
+    Returns
+    -------
+    (numpy.ndarray, dict)
+        The matrix, and ``{"times": ⊗, "plus": ⊕, "order": [nodes eliminated]}``.
+
+    Examples
+    --------
+    >>> from pathad import trace
+    >>> tr = trace(lambda x, y: (x + 4 * y) * ((x + y) * y), x=3.0, y=5.0)
+    >>> J, counts = eliminated_jacobian(tr, [0, 1], [6])
+    >>> J.tolist(), counts["times"], counts["plus"]
+    ([[155.0, 459.0]], 7, 3)
+    """
+    graph = G.graph if isinstance(G, Trace) else G
+    columns, rows = list(columns), list(rows)
+    below = set(columns).union(*(nx.descendants(graph, c) for c in columns))
+    above = set(rows).union(*(nx.ancestors(graph, r) for r in rows))
+    work = nx.MultiDiGraph(graph.subgraph(below & above))
+    # a row that other rows read (or a column downstream of another) stays an inner node of the elimination,
+    # and a new end of its own takes its place: a sink behind a row, a source before a column, by an edge of 1
+    columns = [_split(work, c, "column", weight) if c in work and work.in_degree(c) else c for c in columns]
+    rows = [_split(work, r, "row", weight) if r in work and work.out_degree(r) else r for r in rows]
+    ends = set(columns) | set(rows)
+    between = [n for n in work if n not in ends]
+    counts = {"times": 0, "plus": 0, "order": []}
+    for node in _order(work, between, order):  # in place: Markowitz reads the graph as it changes
+        changes = []
+        _eliminate_one(work, node, weight, changes=changes, merge=True)
+        counts["order"].append(node)
+        counts["times"] += len(changes)
+        counts["plus"] += sum(before is not None for *_, before, _ in changes)
+    matrix = np.zeros((len(rows), len(columns)))
+    for i, row in enumerate(rows):
+        for j, column in enumerate(columns):
+            if row == column:
+                matrix[i, j] = 1.0
+            elif work.has_edge(column, row):
+                labels = [d[weight] for d in work.get_edge_data(column, row).values()]
+                counts["plus"] += len(labels) - 1  # parallel edges of the original graph
+                matrix[i, j] = sum(labels)
+    return matrix, counts
+
+
+def _split(work, node, kind, weight):
+    """Give ``node`` a new end: ("column", node) → node, or node → ("row", node), labeled 1; return the new end."""
+    end = (kind, node)
+    if kind == "column":
+        work.add_edge(end, node, 0, **{weight: 1.0, "arg": 0})
+    else:
+        work.add_edge(node, end, 0, **{weight: 1.0, "arg": 0})
+    return end
+
+
+def _order(work, between, order):
+    """The nodes of ``between`` in the order asked for (Markowitz chooses as the graph changes)."""
+    if not isinstance(order, str):
+        given = list(order)
+        if sorted(map(str, given)) != sorted(map(str, between)) or len(set(given)) != len(given):
+            missing = [n for n in between if n not in given]
+            raise ValueError(
+                f"order must list each node between the columns and rows once; missing {missing[:5]}"
+                if missing
+                else f"order lists nodes that are not between the columns and rows: {[n for n in given if n not in between][:5]}"
+            )
+        yield from given
+        return
+    if order == "forward":
+        yield from between
+    elif order == "reverse":
+        yield from reversed(between)
+    elif order == "markowitz":
+        left = list(between)
+        while left:
+            node = min(left, key=lambda n: work.in_degree(n) * work.out_degree(n))
+            left.remove(node)
+            yield node  # the caller eliminates it before the next choice
+    else:
+        raise ValueError(f"order must be one of {', '.join(ORDERS)} or a list of nodes, got {order!r}")
