@@ -18,6 +18,7 @@ Examples
 (6, 8)
 """
 
+import heapq
 import math
 import sys
 from fractions import Fraction
@@ -210,7 +211,10 @@ def fold_linear(obj, *, keep=()):
 # --- vertex elimination as a Jacobian method ----------------------------------------------------------------
 
 #: The elimination orders :func:`eliminated_jacobian` knows (or give a list of nodes).
-ORDERS = ("forward", "reverse", "markowitz")
+ORDERS = ("forward", "reverse", "markowitz", "optimal")
+
+#: "optimal" searches the subsets of the nodes between (each once, cheapest first): up to this many nodes.
+OPTIMAL_LIMIT = 14
 
 
 def eliminated_jacobian(G, columns, rows, order="markowitz", *, weight="partial"):
@@ -225,11 +229,13 @@ def eliminated_jacobian(G, columns, rows, order="markowitz", *, weight="partial"
     ----------
     G : Trace or networkx.MultiDiGraph
     columns, rows : list of nodes
-    order : {"forward", "reverse", "markowitz"} or list of nodes
+    order : {"forward", "reverse", "markowitz", "optimal"} or list of nodes
         "forward" eliminates in the graph's (topological) order, "reverse" in
         the opposite one, "markowitz" each time the node whose elimination
         takes the fewest ⊗ now (|edges in| · |edges out|, ties to the earlier
-        node); a list gives the order itself (it must hold every node between).
+        node), "optimal" an order with the fewest ⊗ + ⊕ of all (a search over the
+        subsets of the nodes between, up to :data:`OPTIMAL_LIMIT` of them); a
+        list gives the order itself (it must hold every node between).
 
     Returns
     -------
@@ -301,6 +307,8 @@ def _order(work, between, order):
         yield from between
     elif order == "reverse":
         yield from reversed(between)
+    elif order == "optimal":
+        yield from _optimal(work, between)
     elif order == "markowitz":
         left = list(between)
         while left:
@@ -309,3 +317,64 @@ def _order(work, between, order):
             yield node  # the caller eliminates it before the next choice
     else:
         raise ValueError(f"order must be one of {', '.join(ORDERS)} or a list of nodes, got {order!r}")
+
+
+def _optimal(work, between):
+    """An elimination order of ``between`` with the fewest ⊗ + ⊕, by a cheapest-first search over subsets.
+
+    The graph left after eliminating a set of nodes does not depend on the
+    order (path values, and so which edges exist, do not), so a state is the
+    set eliminated: each is expanded once, at its lowest cost (Dijkstra's
+    algorithm on the lattice of subsets).  The search models what
+    :func:`_eliminate_one` with ``merge=True`` does: the edges between two
+    nodes as a multiplicity, eliminating v costs (Σ edges in)·(Σ edges out) ⊗,
+    and each product that lands on an edge already there one ⊕.
+    """
+    if len(between) > OPTIMAL_LIMIT:
+        raise ValueError(
+            f"order='optimal' searches every subset of the nodes between the columns and rows: {len(between)} "
+            f"nodes are more than {OPTIMAL_LIMIT} (2^{len(between)} subsets); use 'markowitz'"
+        )
+    index = {n: i for i, n in enumerate(between)}
+    start = {}
+    for u, v in work.edges():
+        start[u, v] = start.get((u, v), 0) + 1
+    full = (1 << len(between)) - 1
+    queue = [(0, 0, 0, ())]  # (cost, tie-breaker, eliminated set as bits, order so far)
+    graphs = {0: start}
+    done = set()
+    counter = 1
+    while queue:
+        cost, _, eliminated, order = heapq.heappop(queue)
+        if eliminated in done:
+            continue
+        done.add(eliminated)
+        if eliminated == full:
+            return [between[i] for i in order]
+        edges = graphs.pop(eliminated)
+        for v in between:
+            bit = 1 << index[v]
+            if eliminated & bit:
+                continue
+            step, after = _modelled_step(edges, v)
+            later = eliminated | bit
+            if later in done:
+                continue
+            heapq.heappush(queue, (cost + step, counter, later, (*order, index[v])))
+            counter += 1
+            graphs.setdefault(later, after)
+    return list(between)  # pragma: no cover - the full set is always reached
+
+
+def _modelled_step(edges, v):
+    """(⊗ + ⊕, the edges after) for eliminating ``v`` from {(u, w): multiplicity}, as merge=True does."""
+    into = [(p, m) for (p, s), m in edges.items() if s == v]
+    out = [(s, m) for (p, s), m in edges.items() if p == v]
+    cost = 0
+    after = {pair: m for pair, m in edges.items() if v not in pair}
+    for p, m_in in into:
+        for s, m_out in out:
+            products = m_in * m_out
+            cost += products + (products if (p, s) in after else products - 1)  # ⊗ each, ⊕ each but a first
+            after[p, s] = max(after.get((p, s), 0), 1)
+    return cost, after

@@ -86,3 +86,46 @@ def test_a_bad_order_is_named():
         eliminated_jacobian(tr, [0, 1], [6], [2, 3])
     with pytest.raises(ValueError, match="order must be one of"):
         eliminated_jacobian(tr, [0, 1], [6], "sideways")
+
+
+def total(counts):
+    return counts["times"] + counts["plus"]
+
+
+def test_the_optimal_order_beats_markowitz_through_the_waist():
+    tr = pathad.trace(waist, 0.1, 0.2, 0.3)
+    _, best = eliminated_jacobian(tr, [0, 1, 2], tr.outputs, "optimal")
+    _, greedy = eliminated_jacobian(tr, [0, 1, 2], tr.outputs, "markowitz")
+    assert (best["times"], best["plus"]) == (17, 2) and total(greedy) == 20  # w before the first +: one ⊕ less
+
+
+@pytest.mark.filterwarnings("ignore:program\\[3\\] does not depend")
+def test_the_optimal_order_is_the_best_of_every_permutation():
+    import itertools
+
+    def program(x, y, z):
+        u = pathad.sin(x * y)
+        v = u + z * x
+        w = v * u
+        return w + pathad.tanh(v), w * z
+
+    tr = pathad.trace(program, 0.3, -0.6, 0.9)
+    columns, rows = list(tr.inputs.values()), tr.outputs
+    _, forward = eliminated_jacobian(tr, columns, rows, "forward")
+    between = forward["order"]
+    assert 4 <= len(between) <= 8
+    best = min(total(eliminated_jacobian(tr, columns, rows, list(p))[1]) for p in itertools.permutations(between))
+    matrix, optimal = eliminated_jacobian(tr, columns, rows, "optimal")
+    assert total(optimal) == best
+    np.testing.assert_allclose(matrix, pathad.jacobian(tr).matrix, rtol=1e-12)
+
+
+def test_the_search_says_where_it_stops():
+    def long_chain(x, y):
+        for _ in range(20):
+            x = pathad.sin(x) * y
+        return x
+
+    tr = pathad.trace(long_chain, 0.5, 0.9)
+    with pytest.raises(ValueError, match="more than 14 .* use 'markowitz'"):
+        pathad.jacobian(tr, mode="elimination", order="optimal")
