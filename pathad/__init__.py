@@ -18,7 +18,8 @@ from .cost import counted, jacobian_cost
 from .derivatives import Jacobian, derivative, derivatives_from, gradient, jacobian
 from .draw import Drawing, draw
 from .dual import Dual
-from .elimination import eliminate, fold_linear
+from .elimination import eliminate, eliminated_jacobian, fold_linear
+from .planner import Plan, plan_jacobian
 from .enumeration import Path, active_nodes, best_path, count_paths, explain, path_sum, paths, sparsity
 from .errors import (
     BranchError,
@@ -69,6 +70,9 @@ globals().update({_name: getattr(functions, _name) for _name in BY_NAME})
 __version__ = "0.1.0"
 
 __all__ = [
+    "plan_jacobian",
+    "Plan",
+    "eliminated_jacobian",
     "trace",
     "scope",
     "animate",

@@ -12,8 +12,9 @@ The colouring is networkx's greedy colouring (:func:`networkx.greedy_color`).
 No strategy is best on every graph, and each costs far less than one sweep
 of a graph worth compressing, so :func:`color` tries ``smallest_last`` (which
 finds optimal colourings of banded and block patterns), DSATUR
-(``saturation_largest_first``) and ``largest_first`` and keeps the fewest
-colours, preferring them in that order.  The largest number of nonzeros in a
+(``saturation_largest_first``, up to :data:`DSATUR_LIMIT` columns: networkx's
+is quadratic) and ``largest_first`` and keeps the fewest colours, preferring
+them in that order.  The largest number of nonzeros in a
 row (columns) or column (rows) is a lower bound: those columns must all differ.
 
 Examples
@@ -34,6 +35,9 @@ __all__ = ["Coloring", "color", "STRATEGIES"]
 
 #: The greedy strategies tried, in order of preference on a tie.
 STRATEGIES = ("smallest_last", "saturation_largest_first", "largest_first")
+
+#: DSATUR is quadratic in networkx (it rescans the uncoloured nodes per step): tried up to this many only.
+DSATUR_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ def color(pattern, *, axis="columns", strategies=STRATEGIES):
     graph.add_edges_from(zip(*np.nonzero(np.triu(meets))))
     best = None
     for strategy in strategies:
+        if strategy == "saturation_largest_first" and n > DSATUR_LIMIT and len(strategies) > 1:
+            continue
         colours = nx.greedy_color(graph, strategy=strategy)
         count = 1 + max(colours.values(), default=-1)
         if best is None or count < best[0]:

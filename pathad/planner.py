@@ -1,0 +1,185 @@
+"""Count before computing: the exact ⊗ and ⊕ of every way to a Jacobian, from the graph's structure alone.
+
+Which edges a sweep takes depends on which starts reach them, not on any
+value; so two sweeps of the :data:`~pathad.BITSETS` semiring (every column's
+bit forward, every row's backward) tell, for every edge, how many of the |L|
+forward sweeps and the |K| backward ones take it, and how many terms each
+node receives in each.  From those sets follow, with no float arithmetic:
+
+* ``forward``: |L| sweeps, one ⊗ per edge taken, one ⊕ per term after a node's first;
+* ``backward``: |K| sweeps, the same against the edges;
+* ``colored-forward`` / ``colored-backward``: one sweep per colour class of
+  the sparsity pattern (:mod:`pathad.coloring`), plus the pattern's own
+  (BITSETS: its ⊗ and ⊕ are bit operations on ints, counted all the same);
+* ``elimination``: vertex elimination in Markowitz order, modelled on the
+  edge multiplicities (each product one ⊗, each one that lands on an edge
+  already there one ⊕).
+
+:func:`plan_jacobian` returns them all and the cheapest (fewest ⊗ + ⊕; on a
+tie the earlier in that list); ``pathad.jacobian(mode="auto")`` follows it.
+The counts are those the methods then perform (a test runs each counted).
+
+Examples
+--------
+>>> import pathad
+>>> tr = pathad.trace(lambda x, y: (x + 4 * y) * ((x + y) * y), x=3.0, y=5.0)
+>>> plan = plan_jacobian(tr)
+>>> {name: (c.times, c.plus) for name, c in plan.costs.items()}["backward"], plan.best
+((9, 3), 'elimination')
+"""
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from .coloring import color
+from .cost import SweepCost
+from .elimination import markowitz
+from .enumeration import pattern_of
+from .semirings import BITSETS
+from .solver import solve
+from .tracing import Trace, resolve_node
+
+__all__ = ["Plan", "plan_jacobian", "METHODS"]
+
+#: The methods a plan weighs, in the order that breaks ties.
+METHODS = ("backward", "forward", "colored-backward", "colored-forward", "elimination")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What each way to the Jacobian ∂rows/∂columns costs, and the cheapest.
+
+    Attributes
+    ----------
+    costs : dict
+        method -> :class:`~pathad.cost.SweepCost` (``sweeps`` 0 for elimination).
+    best : str
+        The method with the fewest ⊗ + ⊕.
+    """
+
+    costs: dict
+    best: str
+
+    def why(self):
+        """One line: the choice and what it saves against the next cheapest."""
+        ranked = sorted(self.costs.values(), key=lambda c: c.total)
+        best, runner = self.costs[self.best], next((c for c in ranked if c.mode != self.best), None)
+        text = f"{self.best}: {best.times} ⊗ + {best.plus} ⊕"
+        if runner is not None:
+            text += f", against {runner.times} ⊗ + {runner.plus} ⊕ for {runner.mode}"
+        return text
+
+
+def plan_jacobian(tr, wrt=None, of=None):
+    """The exact ⊗/⊕ counts of :data:`METHODS` for ∂of/∂wrt, and the cheapest (see the module docstring).
+
+    ``wrt`` and ``of`` are lists of node references (default: every input,
+    every output), as for :func:`pathad.jacobian`.
+    """
+    graph = tr.graph if isinstance(tr, Trace) else tr
+    columns = [resolve_node(tr, r) for r in (tr.inputs if wrt is None else wrt)]
+    rows = list(tr.outputs) if of is None else [resolve_node(tr, r) for r in of]
+    return plan_nodes(tr, graph, columns, rows)
+
+
+def plan_nodes(tr, graph, columns, rows):
+    """:func:`plan_jacobian` for lists of node ids."""
+    costs = {
+        "forward": _sweeps(graph, tr, columns, rows, True, [[j] for j in range(len(columns))], "forward"),
+        "backward": _sweeps(graph, tr, rows, columns, False, [[i] for i in range(len(rows))], "backward"),
+    }
+    pattern = pattern_of(tr, columns, rows)
+    # the pattern's own sweep: pattern_of's, one BITSETS sweep from every start of the shorter side
+    by_columns = len(columns) <= len(rows)
+    first, other = (columns, rows) if by_columns else (rows, columns)
+    finding = _sweeps(graph, tr, first, other, by_columns, [list(range(len(first)))], "pattern")
+    for name, forward in (("colored-forward", True), ("colored-backward", False)):
+        groups = color(pattern, axis="columns" if forward else "rows").groups
+        starts, ends = (columns, rows) if forward else (rows, columns)
+        swept = _sweeps(graph, tr, starts, ends, forward, groups, name)
+        costs[name] = SweepCost(name, swept.sweeps + 1, swept.times + finding.times, swept.plus + finding.plus)
+    costs["elimination"] = _elimination(graph, columns, rows)
+    best = min(METHODS, key=lambda m: (costs[m].total, METHODS.index(m)))
+    return Plan(costs, best)
+
+
+def _sweeps(graph, tr, starts, ends, forward, groups, name):
+    """The ⊗ and ⊕ of one sweep per group of ``starts`` (their indices), each restricted to reach ``ends``."""
+    reach = _bits(tr, starts, forward)  # node -> the starts that reach it, as bits
+    useful = _reached(tr, ends, not forward)  # the nodes from which some end is reached
+    edges = graph.edges() if forward else ((v, u) for u, v in graph.edges())  # (tail, head) in sweep order
+    taken = [(u, v, reach.get(u, 0)) for u, v in edges if u in useful and v in useful]
+    if all(len(group) == 1 for group in groups):  # a sweep per start: count the starts by their bits
+        times = sum(bits.bit_count() for _, _, bits in taken)
+        arriving = {}
+        for _, v, bits in taken:
+            arriving[v] = arriving.get(v, 0) | bits
+        # each start's first term at a node needs no ⊕ (a DAG brings no start its own bit)
+        return SweepCost(name, len(groups), times, times - sum(b.bit_count() for b in arriving.values()))
+    masks = [sum(1 << j for j in group) for group in groups]
+    seeds = [{starts[j] for j in group} for group in groups]
+    times = plus = 0
+    terms = {}  # (head, group) -> terms received
+    for _, v, bits in taken:
+        for k, mask in enumerate(masks):
+            if bits & mask:
+                times += 1
+                terms[v, k] = terms.get((v, k), 0) + 1
+    for (v, k), count in terms.items():
+        plus += count if v in seeds[k] else count - 1  # a seed adds every term to its own one
+    return SweepCost(name, len(groups), times, plus)
+
+
+def _bits(tr, starts, forward):
+    seeds = {}
+    for j, node in enumerate(starts):
+        seeds[node] = seeds.get(node, 0) | (1 << j)
+    return solve(tr, seeds, direction="forward" if forward else "backward", semiring=BITSETS) if seeds else {}
+
+
+def _reached(tr, ends, forward):
+    return set(solve(tr, list(ends), direction="forward" if forward else "backward", semiring="boolean"))
+
+
+def _elimination(graph, columns, rows):
+    """The ⊗ and ⊕ of :func:`pathad.elimination.eliminated_jacobian` in Markowitz order, modelled on the edges'
+    multiplicities: the same choices (:func:`~pathad.elimination.markowitz`), the same counts, no products."""
+    below = set(columns).union(*(nx.descendants(graph, c) for c in columns))
+    above = set(rows).union(*(nx.ancestors(graph, r) for r in rows))
+    inside = below & above
+    order = [n for n in graph if n in inside]
+    pred, succ = {n: {} for n in order}, {n: {} for n in order}
+    for u, v in graph.edges():
+        if u in inside and v in inside:
+            succ[u][v] = succ[u].get(v, 0) + 1
+            pred[v][u] = pred[v].get(u, 0) + 1
+
+    def split(node, kind):  # as eliminated_jacobian does: a new end joined by one edge
+        end = (kind, node)
+        pred[end], succ[end] = {}, {}
+        tail, head = (end, node) if kind == "column" else (node, end)
+        succ[tail][head], pred[head][tail] = 1, 1
+        return end
+
+    columns = [split(c, "column") if c in inside and pred[c] else c for c in columns]
+    rows = [split(r, "row") if r in inside and succ[r] else r for r in rows]
+    ends = set(columns) | set(rows)
+    left = [n for n in order if n not in ends]
+    times = plus = 0
+    cost = lambda n: sum(pred[n].values()) * sum(succ[n].values())  # noqa: E731
+    for v in markowitz(left, cost, lambda n: {*pred[n], *succ[n]}):
+        for p, m_in in pred[v].items():
+            for s, m_out in succ[v].items():
+                products = m_in * m_out
+                times += products
+                plus += products if s in succ[p] else products - 1
+                if s not in succ[p]:
+                    succ[p][s] = pred[s][p] = 1
+        for p in pred[v]:
+            del succ[p][v]
+        for s in succ[v]:
+            del pred[s][v]
+        del pred[v], succ[v]
+    plus += sum(m - 1 for c in columns if c in succ for r, m in succ[c].items() if r in rows)
+    return SweepCost("elimination", 0, times, plus)
