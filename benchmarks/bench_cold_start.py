@@ -1,6 +1,7 @@
 """Cold start: fresh processes that differentiate the 64-16-10 training circuit once, pathad against JAX and CasADi.
 
 Run:  python benchmarks/bench_cold_start.py [--backend numba|numpy] [--batch 1000] [--runs 2] [--keep DIR]
+                                           [--libraries pathad jax casadi]
 
 Each library runs in ``python -c`` subprocesses, ``--runs`` of them in a row (default 2) sharing one fresh
 temporary cache directory: the first process compiles, the ones after it may load from the disk caches.
@@ -222,9 +223,10 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=2, help="processes in a row per library, one cache folder")
     parser.add_argument("--keep", help="use (and keep) this folder instead of a temporary one")
+    parser.add_argument("--libraries", nargs="+", default=list(CODES), choices=list(CODES), help="whose processes")
     args = parser.parse_args(argv)
     print(f"cold start: the 64-16-10 circuit, fresh processes, pathad backend {args.backend}, batch {args.batch}")
-    rows = cold_starts(args.backend, args.batch, args.runs, keep=args.keep)
+    rows = cold_starts(args.backend, args.batch, args.runs, args.libraries, keep=args.keep)
     print_table(*table_rows(rows, f"pathad ({args.backend})"))
 
 

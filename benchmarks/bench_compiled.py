@@ -41,8 +41,8 @@ import networkx as nx
 import numpy as np
 
 import pathad
-from pathad.compiled import numba_available
 from pathad.compiled import compile as compile_tape
+from pathad.compiled import numba_available
 
 try:
     from micrograd.engine import Value

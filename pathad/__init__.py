@@ -19,7 +19,6 @@ from .derivatives import Jacobian, derivative, derivatives_from, gradient, jacob
 from .draw import Drawing, draw
 from .dual import Dual
 from .elimination import eliminate, eliminated_jacobian, fold_linear
-from .planner import Plan, plan_jacobian
 from .enumeration import Path, active_nodes, best_path, count_paths, explain, path_sum, paths, sparsity
 from .errors import (
     BranchError,
@@ -45,8 +44,10 @@ from .errors import (
 )
 from .functions import *  # noqa: F403  (one function per function primitive of the table)
 from .io import load, save, to_graphml
+from .planner import Plan, plan_jacobian
 from .primitives import BY_NAME, PRIMITIVES, Primitive
 from .semirings import (
+    BITSETS,
     BOOLEAN,
     COUNTING,
     MAX_PLUS,
@@ -54,7 +55,6 @@ from .semirings import (
     MIN_PLUS,
     REAL,
     SEMIRINGS,
-    BITSETS,
     SYMBOLIC,
     Semiring,
     check_laws,

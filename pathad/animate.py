@@ -220,7 +220,9 @@ def animate(obj, start=None, *, direction="forward", semiring=REAL, weight=None,
     best = _best_edges(result, answer_nodes, semiring)
     title = title or f"{direction} sweep, {semiring.name} semiring"
     svg = view.drawing().pipe(format="svg")
-    return Animation(graph, names, view.positions(), seeds, direction, semiring, steps, result, answer, svg, best, title)
+    return Animation(
+        graph, names, view.positions(), seeds, direction, semiring, steps, result, answer, svg, best, title
+    )
 
 
 class _Recorder:
@@ -367,10 +369,9 @@ class Elimination(Page):
         The edges left at the end between what remains (for a trace: the inputs and outputs, the Jacobian).
     """
 
-    legend = (
-        swatch("#cf222e", "before: the node to eliminate and its edges; after: the new and changed edges")
-        + swatch("#0550ae", "edge labels: partials; an eliminated node's pairs multiply, parallel ones add")
-    )
+    legend = swatch(
+        "#cf222e", "before: the node to eliminate and its edges; after: the new and changed edges"
+    ) + swatch("#0550ae", "edge labels: partials; an eliminated node's pairs multiply, parallel ones add")
 
     def __init__(self, graphs, steps, answer, title):
         self.graphs, self.steps, self.answer, self.title = graphs, steps, answer, title
@@ -448,7 +449,7 @@ def animate_elimination(obj, nodes=None, *, fold=False, **options):
             }
         )
         recorded = []
-        after = eliminate(current, [node], observer=lambda _, changes: recorded.extend(changes))
+        after = eliminate(current, [node], observer=_keeping(recorded))
         graphs.append(after)
         changed = [(p, s) for p, s, *_ in recorded]
         steps.append(
@@ -472,6 +473,15 @@ def _edges_left(graph, names):
             text = " + ".join(map(format_number, labels)) + " = " + text
         parts.append(f"{names[u]} → {names[v]}: {text}")
     return ", ".join(parts) or "no edges left"
+
+
+def _keeping(recorded):
+    """An observer for :func:`pathad.eliminate` that keeps every change in ``recorded``."""
+
+    def observe(_, changes):
+        recorded.extend(changes)
+
+    return observe
 
 
 def _far_ends_complement(graph):
@@ -504,7 +514,9 @@ def _after_text(names, node, changes):
         if before is None:
             parts.append(f"{names[p]} → {names[s]}: {product} (new edge)")
         else:
-            parts.append(f"{names[p]} → {names[s]}: {product}, added to {format_number(before)}: {format_number(after)}")
+            parts.append(
+                f"{names[p]} → {names[s]}: {product}, added to {format_number(before)}: {format_number(after)}"
+            )
     return f"{names[node]} eliminated: " + ("; ".join(parts) if parts else "it joined nothing")
 
 

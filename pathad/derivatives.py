@@ -295,10 +295,13 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto", order="markowitz"):
     ``"elimination"`` eliminates every node between inputs and outputs in
     ``order`` (see :func:`pathad.elimination.eliminated_jacobian`: forward,
     reverse, Markowitz or a list) and reads the entries off the edges that
-    are left; the result's ``counts`` holds the ⊗ and ⊕ it took.  ``wrt`` defaults to every input, ``of`` to every output;
-    either may list references (an array argument's name stands for all its
-    elements).  The :class:`Jacobian`'s ``matrix`` is flat; ``blocks`` and
-    ``array`` shape it like the arguments and results.
+    are left; the result's ``counts`` holds the ⊗ and ⊕ it took
+    (:func:`pathad.plan_jacobian` counts every method before computing).
+
+    ``wrt`` defaults to every input, ``of`` to every output; either may list
+    references (an array argument's name stands for all its elements).  The
+    :class:`Jacobian`'s ``matrix`` is flat; ``blocks`` and ``array`` shape it
+    like the arguments and results.
 
     Examples
     --------

@@ -29,7 +29,7 @@ import numpy as np
 from .errors import DomainError
 from .tracing import Trace
 
-__all__ = ["eliminate", "fold_linear", "eliminated_jacobian", "LINEAR_OPS", "ORDERS"]
+__all__ = ["eliminate", "fold_linear", "eliminated_jacobian", "markowitz", "LINEAR_OPS", "ORDERS"]
 
 #: Operations that are linear in a single traced operand when their other operand is a constant.
 LINEAR_OPS = frozenset({"add", "sub", "mul", "div", "neg"})
@@ -197,10 +197,7 @@ def fold_linear(obj, *, keep=()):
     foldable = [
         n
         for n, op in graph.nodes(data="op")
-        if op in LINEAR_OPS
-        and n not in protected
-        and graph.in_degree(n) == 1
-        and graph.out_degree(n) == 1
+        if op in LINEAR_OPS and n not in protected and graph.in_degree(n) == 1 and graph.out_degree(n) == 1
     ]
     folded = nx.MultiDiGraph(graph)
     for node in foldable:
@@ -296,10 +293,11 @@ def _order(work, between, order):
         given = list(order)
         if sorted(map(str, given)) != sorted(map(str, between)) or len(set(given)) != len(given):
             missing = [n for n in between if n not in given]
+            strangers = [n for n in given if n not in between][:5]
             raise ValueError(
                 f"order must list each node between the columns and rows once; missing {missing[:5]}"
                 if missing
-                else f"order lists nodes that are not between the columns and rows: {[n for n in given if n not in between][:5]}"
+                else f"order lists nodes that are not between the columns and rows (or lists one twice): {strangers}"
             )
         yield from given
         return
@@ -310,13 +308,42 @@ def _order(work, between, order):
     elif order == "optimal":
         yield from _optimal(work, between)
     elif order == "markowitz":
-        left = list(between)
-        while left:
-            node = min(left, key=lambda n: work.in_degree(n) * work.out_degree(n))
-            left.remove(node)
-            yield node  # the caller eliminates it before the next choice
+        yield from markowitz(
+            between,
+            lambda n: work.in_degree(n) * work.out_degree(n),
+            lambda n: {*work.predecessors(n), *work.successors(n)},
+        )
     else:
         raise ValueError(f"order must be one of {', '.join(ORDERS)} or a list of nodes, got {order!r}")
+
+
+def markowitz(nodes, cost, neighbours):
+    """Yield ``nodes`` cheapest first, ``cost(n)`` read anew after each: the caller eliminates each yielded node
+    before asking for the next, and only the neighbours of an eliminated node change cost.
+
+    ``cost(n)`` is the ⊗ eliminating n takes now (|edges in| · |edges out|);
+    ties go to the earlier node of ``nodes``; ``neighbours(n)`` are the nodes
+    whose cost eliminating n may change.  A heap with stale entries skipped:
+    O((n + changes) log n) rather than a scan per step.
+
+    Examples
+    --------
+    >>> list(markowitz(["a", "b", "c"], {"a": 2, "b": 1, "c": 1}.get, lambda n: ()))
+    ['b', 'c', 'a']
+    """
+    position = {n: i for i, n in enumerate(nodes)}
+    heap = [(cost(n), position[n], n) for n in nodes]
+    heapq.heapify(heap)
+    left = set(nodes)
+    while heap:
+        c, _, node = heapq.heappop(heap)
+        if node not in left or c != cost(node):  # eliminated, or its cost has changed since
+            continue
+        left.discard(node)
+        affected = [m for m in neighbours(node) if m in left]
+        yield node
+        for m in affected:
+            heapq.heappush(heap, (cost(m), position[m], m))
 
 
 def _optimal(work, between):

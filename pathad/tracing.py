@@ -77,7 +77,20 @@ class Tape:
     (:meth:`in_edges`).
     """
 
-    __slots__ = ("ops", "values", "labels", "consts", "src", "dst", "arg", "partial", "guards", "scopes", "_ends", "_tails")
+    __slots__ = (
+        "ops",
+        "values",
+        "labels",
+        "consts",
+        "src",
+        "dst",
+        "arg",
+        "partial",
+        "guards",
+        "scopes",
+        "_ends",
+        "_tails",
+    )
 
     def __init__(self):
         self.ops = []  # primitive name, or "input"
@@ -1048,7 +1061,11 @@ def _plain_parameters(f, n_args, kwargs):
 
 def _plain_names(code):
     """A code object's parameter names if it takes positional-or-keyword parameters only, else None."""
-    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) or code.co_kwonlyargcount or code.co_posonlyargcount:
+    if (
+        code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
+        or code.co_kwonlyargcount
+        or code.co_posonlyargcount
+    ):
         return None
     return code.co_varnames[: code.co_argcount]
 

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_flat_adjacency import traced  # random programs of x, y, z with several outputs
 
 import pathad
 from pathad.coloring import color
 from pathad.enumeration import pattern_of
-from test_flat_adjacency import traced  # random programs of x, y, z with several outputs
 
 
 def per_output_pattern(tr, columns, rows):

@@ -12,8 +12,7 @@ from oracles import sample_points
 import pathad
 import pathad.compiled.program as compiled_program
 from pathad import DomainError, MissingWeightError, solve
-from pathad.compiled import numba_available
-from pathad.compiled import compile
+from pathad.compiled import compile, numba_available
 from pathad.errors import BranchError, ReplayError
 from pathad.primitives import ARRAY, FLOAT, PRIMITIVES
 

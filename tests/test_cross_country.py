@@ -4,10 +4,10 @@ import random
 
 import numpy as np
 import pytest
+from test_flat_adjacency import traced
 
 import pathad
 from pathad.elimination import eliminated_jacobian
-from test_flat_adjacency import traced
 
 
 def h(x, y):

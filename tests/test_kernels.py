@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from oracles import sample_points
 
-from pathad.compiled import numba_available
+from pathad.compiled import kernel_source, numba_available
 from pathad.compiled.freeze import CODE
 from pathad.compiled.kernel_source import formula, module_source
 from pathad.compiled.numba_backend import SUM
@@ -59,12 +59,13 @@ def _plain_python_kernels():
     """The generated module executed with numba's decorators as the identity: slow, but every line is real."""
     fake = types.ModuleType("numba")
     fake.njit = lambda *args, **options: (lambda f: f) if not args or not callable(args[0]) else args[0]
-    saved = sys.modules.get("numba")
-    sys.modules["numba"] = fake
+    saved, lean = sys.modules.get("numba"), kernel_source.lean_pipeline
+    sys.modules["numba"], kernel_source.lean_pipeline = fake, lambda: None  # numba's compiler: none
     try:
         module = types.ModuleType("plain_kernels")
         exec(compile(module_source(), "<pathad kernels>", "exec"), module.__dict__)  # noqa: S102 - pathad's text
     finally:
+        kernel_source.lean_pipeline = lean
         if saved is not None:
             sys.modules["numba"] = saved
         else:
@@ -113,6 +114,37 @@ def test_the_generated_batch_kernel_agrees_with_the_single_point_one(plain):
         assert one[2][0, 0] == pytest.approx(math.cos(x * y) * y - y * y, rel=1e-15)
 
 
+def test_a_large_batch_zeroes_each_adjoint_row_it_uses_and_every_other_one(plain):
+    # slots: 0 = x, 1 = y, 2 = w (an input nothing reads), 3 = x·y, 4 = sin(x·y), 5 = sin(x·y) − x·y·y, 6 = const
+    units = np.array([[CODE["mul"], 3, 0, 1, 0, 1, 0, 0], [CODE["sin"], 4, 3, 0, 2, -1, 0, 0],
+                      [SUM, 5, 0, 0, 0, 0, 0, 2]])  # fmt: skip
+    terms, signs = np.array([[4, 0, 0], [3, 1, 1]]), np.array([1.0, -1.0])
+    active = np.ones(7, dtype=bool)
+    batch = plain.LAZY  # the backward pass zeroes the adjoint rows as it goes from this many points on
+    rng = np.random.default_rng(3)
+    points = rng.uniform(-2.0, 2.0, (3, batch))
+    arrays = [np.full((7, batch), np.nan), np.full((3, batch), np.nan), np.full((7, batch), np.nan)]  # dirty
+    for _ in range(2):  # and again on the same arrays, as a workspace lends them
+        finite = plain.program_batch(units, terms, signs, np.zeros(1), np.zeros(0), points, np.array([2, 1, 0]), 5,
+                                     active, *arrays)  # fmt: skip
+        adjoint = arrays[2]
+        assert finite
+        assert adjoint[2].tolist() == [0.0] * batch and adjoint[6].tolist() == [0.0] * batch
+        for k in range(0, batch, 7):
+            x, y = points[:2, k]
+            one = [np.full((7, 1), np.nan), np.full((3, 1), np.nan), np.full((7, 1), np.nan)]
+            plain.program_one(units, terms, signs, np.zeros(1), np.zeros(0), points[:, k : k + 1], np.array([2, 1, 0]),
+                              5, active, *one)  # fmt: skip
+            assert one[2][:, 0].tolist() == adjoint[:, k].tolist()
+            assert adjoint[0, k] == pytest.approx(math.cos(x * y) * y - y * y, rel=1e-14)
+            assert adjoint[1, k] == pytest.approx(math.cos(x * y) * x - 2 * x * y, rel=1e-14, abs=1e-14)
+    # a unit whose own adjoint got no term (the seed is elsewhere) passes on 0, not what the arrays held before
+    finite = plain.program_batch(units, terms, signs, np.zeros(1), np.zeros(0), points, np.array([0]), 4, active,
+                                 *arrays)  # fmt: skip
+    assert finite and arrays[2][4].tolist() == [1.0] * batch
+    assert np.all(arrays[2][[0, 1, 2, 3, 5, 6]] == 0.0)
+
+
 _SCRIPT = textwrap.dedent(
     """
     import json, sys
@@ -145,7 +177,7 @@ def test_a_second_process_loads_the_kernels_from_the_cache_instead_of_compiling(
     second, second_err = run()
     assert "compiling the program_one kernel" in first_err  # said once, on stderr
     assert "compiling" not in second_err
-    for name, (hits, misses) in second["stats"].items():
+    for name, (_hits, misses) in second["stats"].items():
         assert misses == 0, f"{name} was compiled again in the second process"
     assert second["stats"]["program_one"][0] >= 1 and second["stats"]["program_batch"][0] >= 1
     assert first["x"] == second["x"] == pytest.approx(math.cos(0.5) * 2.0, rel=1e-15)

@@ -14,8 +14,8 @@ import pytest
 
 import pathad
 from pathad import DomainError, solve
-from pathad.compiled import numba_available
 from pathad.cli import main
+from pathad.compiled import numba_available
 from pathad.errors import ReplayError
 from pathad.semirings import MIN_PLUS, REAL
 

@@ -2,15 +2,15 @@
 
 import numpy as np
 import pytest
+from test_coloring import banded
+from test_cross_country import waist
+from test_flat_adjacency import traced
 
 import pathad
 from pathad.coloring import color
 from pathad.elimination import eliminated_jacobian
 from pathad.enumeration import pattern_of
 from pathad.planner import METHODS, plan_jacobian
-from test_coloring import banded
-from test_cross_country import waist
-from test_flat_adjacency import traced
 
 
 def counted_sweeps(tr, groups, starts, ends, forward):

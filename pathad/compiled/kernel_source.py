@@ -31,7 +31,7 @@ from ..primitives import BINARY, UNARY, namespace_functions
 from . import loops
 from .freeze import CODE
 
-__all__ = ["formula", "module_source", "compiled_functions"]
+__all__ = ["formula", "module_source", "compiled_functions", "lean_pipeline"]
 
 
 def formula(rule):
@@ -126,6 +126,45 @@ def compiled_functions():
     return functions
 
 
+@functools.cache
+def lean_pipeline():
+    """numba's nopython compiler without the passes that the kernels' plain loops over numbers and arrays do not use.
+
+    Left out: SSA reconstruction (numba types a variable assigned in several
+    branches by unifying its types, as it did before it had SSA), literal
+    unrolling and propagation, dead-branch pruning, the array-expression
+    rewrites, ``with`` lifting and the parfor and diagnostics passes; the
+    flag ``no_rewrites`` also leaves the rewrites out for the helpers numba
+    inlines into the dispatch.  These passes took more than half of the
+    dispatch's compile (8.2 s instead of 18.9 s, measured in turns on a
+    loaded machine; a whole first process about 1 s of CPU less), while
+    LLVM, which makes the machine code, runs as before: the replay is as
+    fast.  The kernels' text is in the cache key, and so is this file.
+    A numba whose passes are named otherwise gets its own full pipeline.
+    """
+    from numba.core import compiler, compiler_machinery, typed_passes, untyped_passes
+
+    try:
+        steps = (untyped_passes.TranslateByteCode, untyped_passes.FixupArgs, untyped_passes.IRProcessing,
+                 untyped_passes.InlineClosureLikes, untyped_passes.InlineInlinables,
+                 typed_passes.NopythonTypeInference, typed_passes.InlineOverloads,
+                 typed_passes.NoPythonSupportedFeatureValidation, typed_passes.IRLegalization,
+                 typed_passes.AnnotateTypes, typed_passes.NativeLowering, typed_passes.NoPythonBackend)  # fmt: skip
+    except AttributeError:
+        return compiler.Compiler
+
+    class Lean(compiler.CompilerBase):
+        def define_pipelines(self):
+            self.state.flags.no_rewrites = True
+            manager = compiler_machinery.PassManager("pathad")
+            for step in steps:
+                manager.add_pass(step, step.__name__)
+            manager.finalize()
+            return [manager]
+
+    return Lean
+
+
 def _dispatch_lines():
     """``op_values(c, a_, b_, need_p, need_q) -> (value, ∂/∂a, ∂/∂b)``, one branch per primitive, each returning."""
     lines = ["def op_values(c, a_, b_, need_p, need_q):"]
@@ -168,6 +207,7 @@ _FOOTER = """
 # --- compiled: the dispatch and the helpers inlined, the entry points cached on disk ---
 op_values = _plain(op_values)  # one compiled dispatch, shared by both replay kernels
 annihilated = _plain(annihilated)  # numbers only: no reference counts, and LLVM inlines it
+clear = _inline(clear)  # an array argument: inlined by numba, no call and no reference counting
 plus, times, sweep_one = _plain(plus), _plain(times), _plain(sweep_one)
 program_one, program_batch = _cached(program_one), _cached(program_batch)
 depths, sweep = _cached(depths), _cached(sweep)
@@ -187,11 +227,12 @@ def module_source():
         "import numba",
         "import numpy as np",
         "",
-        "from pathad.compiled.kernel_source import compiled_functions",
+        "from pathad.compiled.kernel_source import compiled_functions, lean_pipeline",
         "",
-        '_inline = numba.njit(error_model="numpy", inline="always")',
-        '_plain = numba.njit(error_model="numpy")',
-        '_cached = numba.njit(error_model="numpy", cache=True)',
+        "_LEAN = lean_pipeline()",
+        '_inline = numba.njit(error_model="numpy", inline="always", pipeline_class=_LEAN)',
+        '_plain = numba.njit(error_model="numpy", pipeline_class=_LEAN)',
+        '_cached = numba.njit(error_model="numpy", cache=True, pipeline_class=_LEAN)',
         "_FUNCTIONS = compiled_functions()",
         "nan = math.nan",
         *_namespace_lines(),

@@ -328,11 +328,17 @@ def run_program(program, points, back=None, seed=-1, active=None, workspace=None
 
 
 def _buffers(program, batch, backward, workspace):
+    """(values, partials, adjoint) for ``batch`` points (no adjoint rows without ``backward``), lent by
+    ``workspace`` when given: one values and partials array per batch size, whether or not there is an adjoint."""
     key = (batch, backward)
     if workspace is not None and key in workspace:
         return workspace[key]
-    arrays = (np.empty((program.n_slots, batch)), np.empty((program.n_partials, batch)),
-              np.empty((program.n_slots if backward else 0, batch)))  # fmt: skip
+    shared = None if workspace is None else workspace.get(batch)
+    if shared is None:
+        shared = (np.empty((program.n_slots, batch)), np.empty((program.n_partials, batch)))
+        if workspace is not None:
+            workspace[batch] = shared
+    arrays = (*shared, np.empty((program.n_slots if backward else 0, batch)))
     if workspace is not None:
         workspace[key] = arrays
     return arrays
