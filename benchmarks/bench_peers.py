@@ -18,10 +18,10 @@ makes the run exit with status 1: a benchmark that times different programs is w
    (``pathad.gradient(pathad.trace(h, ...))``) against micrograd's build + ``backward()``; torch eager and
    ``jax.grad`` without jit for context.  Goal: ≤ 1.5× micrograd.
 2. scalar programs from bench_core.py (``make_program``: chains, each step reading the value just made,
-   and random DAGs over the 16 most recent values) of ``--sizes`` steps: trace + gradient in µs per step
+   and random DAGs over the 16 most recent values) of ``--sizes`` steps: trace + gradient in µs per operation
    against micrograd (goal ≤ 1.5×, and flat in size: the slowest size at most 1.25× the fastest, our
-   reading of "flat"), and the memory the trace still holds after the gradient, in bytes per step
-   (tracemalloc, separate run, sizes up to ``--memory-up-to``; goal ≤ 600 B/op).
+   reading of "flat"), and the memory the trace still holds after the gradient (tracemalloc, separate
+   run, sizes up to ``--memory-up-to``; goal ≤ 600 B/op); both per operation of pathad's trace.
 3. compiled replay (``pathad.compile(tr)``, then ``tape.value_and_gradient``) of a random DAG of ``--dag``
    steps, the ``--loop``-term loop sum of bench_compiled.py and the 64-16-10 training circuit of
    pathad.nn, in ns per operation of pathad's tape, at one point and at ``--batch`` points at once (ns per
@@ -334,19 +334,22 @@ def workload_scalar(args):
             short = rounds_note([ours, theirs], args.rounds)
             if short:
                 notes.append(f"{shape} {n}: {short}")
+            # per operation of pathad's trace (a step is two or three operations), the same count for both
+            ops = len(ours.result[0].tape.ops) - 2
             memory = {"pathad": None, "micrograd": None}
             if n <= args.memory_up_to:  # tracemalloc slows allocation 20×: at 10^6 steps it takes many minutes
-                memory["pathad"] = held_bytes(pathad_run) / n
-                memory["micrograd"] = held_bytes(micrograd_run) / n if theirs.missing is None else None
+                memory["pathad"] = held_bytes(pathad_run) / ops
+                memory["micrograd"] = held_bytes(micrograd_run) / ops if theirs.missing is None else None
             r = ratio(ours, theirs)
-            totals.setdefault(shape, []).append(ours.median / n)
+            totals.setdefault(shape, []).append(ours.median / ops)
             zeros = zero_fraction(ours.result[0])
             rows.append(
                 [
                     shape,
                     n,
-                    number(ours.median / n, 1e6),
-                    number(theirs.median and theirs.median / n, 1e6, theirs.missing),
+                    ops,
+                    number(ours.median / ops, 1e6),
+                    number(theirs.median and theirs.median / ops, 1e6, theirs.missing),
                     text(r),
                     goal(r, 1.5),
                     "-" if memory["pathad"] is None else f"{memory['pathad']:.0f}",
@@ -365,11 +368,12 @@ def workload_scalar(args):
     notes.append("zero values: the share of the trace's values that are exactly 0 (relu's zeros; a chain's gradient")
     notes.append("is often 0 all the same: one relu that is off on the chain stops every path)")
     print_table(
-        "2. scalar programs (bench_core.make_program) at (0.3, -0.7): trace + gradient, µs per program step; "
-        "memory held after the gradient, B per step",
+        "2. scalar programs (bench_core.make_program) at (0.3, -0.7): trace + gradient, µs per operation; "
+        "memory held after the gradient, B per operation (operations: pathad's trace, the same count for both)",
         [
             "shape",
             "steps",
+            "ops",
             "pathad µs/op",
             "micrograd µs/op",
             "× micrograd",
