@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import pathad
-from pathad.draw import View, collapsed
+from pathad.draw import View
+from pathad.regions import collapsed
 
 
 def net(x0, x1, x2):
