@@ -115,6 +115,7 @@ class Animation(Page):
         swatch("#bf8700", "passes its path value on (⊗ the edge's label)")
         + swatch("#cf222e", "receives the term (⊕ into its path value)")
         + swatch("#1a7f37", "path value final; green numbers: path values")
+        + swatch("#c8ccd0", "faded: on no path of this sweep")
     )
 
     def data(self):
