@@ -29,7 +29,17 @@ import numpy as np
 from .errors import DomainError
 from .tracing import Trace
 
-__all__ = ["eliminate", "fold_linear", "eliminated_jacobian", "markowitz", "LINEAR_OPS", "ORDERS"]
+__all__ = [
+    "eliminate",
+    "fold_linear",
+    "eliminated_jacobian",
+    "jacobian_graph",
+    "multiplicities",
+    "model_eliminate",
+    "markowitz",
+    "LINEAR_OPS",
+    "ORDERS",
+]
 
 #: Operations that are linear in a single traced operand when their other operand is a constant.
 LINEAR_OPS = frozenset({"add", "sub", "mul", "div", "neg"})
@@ -247,15 +257,7 @@ def eliminated_jacobian(G, columns, rows, order="markowitz", *, weight="partial"
     >>> J.tolist(), counts["times"], counts["plus"]
     ([[155.0, 459.0]], 7, 3)
     """
-    graph = G.graph if isinstance(G, Trace) else G
-    columns, rows = list(columns), list(rows)
-    below = set(columns).union(*(nx.descendants(graph, c) for c in columns))
-    above = set(rows).union(*(nx.ancestors(graph, r) for r in rows))
-    work = nx.MultiDiGraph(graph.subgraph(below & above))
-    # a row that other rows read (or a column downstream of another) stays an inner node of the elimination,
-    # and a new end of its own takes its place: a sink behind a row, a source before a column, by an edge of 1
-    columns = [_split(work, c, "column", weight) if c in work and work.in_degree(c) else c for c in columns]
-    rows = [_split(work, r, "row", weight) if r in work and work.out_degree(r) else r for r in rows]
+    work, columns, rows = jacobian_graph(G, columns, rows, weight)
     ends = set(columns) | set(rows)
     between = [n for n in work if n not in ends]
     counts = {"times": 0, "plus": 0, "order": []}
@@ -275,6 +277,54 @@ def eliminated_jacobian(G, columns, rows, order="markowitz", *, weight="partial"
                 counts["plus"] += len(labels) - 1  # parallel edges of the original graph
                 matrix[i, j] = sum(labels)
     return matrix, counts
+
+
+def jacobian_graph(G, columns, rows, weight="partial"):
+    """(work, columns, rows): the part of ``G`` on paths from ``columns`` to ``rows``, as a new MultiDiGraph to
+    eliminate in, with the columns and rows as its ends.
+
+    A row that other rows read (or a column downstream of another) stays an
+    inner node of the elimination, and a new end of its own takes its place
+    in the lists returned: a sink ("row", r) behind a row, a source
+    ("column", c) before a column, joined by an edge labeled 1.
+    """
+    graph = G.graph if isinstance(G, Trace) else G
+    columns, rows = list(columns), list(rows)
+    below = set(columns).union(*(nx.descendants(graph, c) for c in columns))
+    above = set(rows).union(*(nx.ancestors(graph, r) for r in rows))
+    work = nx.MultiDiGraph(graph.subgraph(below & above))
+    columns = [_split(work, c, "column", weight) if c in work and work.in_degree(c) else c for c in columns]
+    rows = [_split(work, r, "row", weight) if r in work and work.out_degree(r) else r for r in rows]
+    return work, columns, rows
+
+
+def multiplicities(work):
+    """(pred, succ), node -> {neighbour: number of edges}: the model of ``work`` the counts are made on."""
+    pred, succ = {n: {} for n in work}, {n: {} for n in work}
+    for u, v in work.edges():
+        succ[u][v] = succ[u].get(v, 0) + 1
+        pred[v][u] = pred[v].get(u, 0) + 1
+    return pred, succ
+
+
+def model_eliminate(pred, succ, v):
+    """Eliminate ``v`` from the model (:func:`multiplicities`) in place as :func:`eliminate` with ``merge=True``
+    does, forming no product; return its (⊗, ⊕): one ⊗ per pair of edges, and one ⊕ per product that lands on
+    an edge p→s already there (all of them if p→s was, all but the first if it was not)."""
+    times = plus = 0
+    for p, m_in in pred[v].items():
+        for s, m_out in succ[v].items():
+            products = m_in * m_out
+            times += products
+            plus += products if s in succ[p] else products - 1
+            if s not in succ[p]:
+                succ[p][s] = pred[s][p] = 1
+    for p in pred[v]:
+        del succ[p][v]
+    for s in succ[v]:
+        del pred[s][v]
+    del pred[v], succ[v]
+    return times, plus
 
 
 def _split(work, node, kind, weight):
@@ -352,10 +402,8 @@ def _optimal(work, between):
     The graph left after eliminating a set of nodes does not depend on the
     order (path values, and so which edges exist, do not), so a state is the
     set eliminated: each is expanded once, at its lowest cost (Dijkstra's
-    algorithm on the lattice of subsets).  The search models what
-    :func:`_eliminate_one` with ``merge=True`` does: the edges between two
-    nodes as a multiplicity, eliminating v costs (Σ edges in)·(Σ edges out) ⊗,
-    and each product that lands on an edge already there one ⊕.
+    algorithm on the lattice of subsets), on the model of
+    :func:`model_eliminate`, which forms no product.
     """
     if len(between) > OPTIMAL_LIMIT:
         raise ValueError(
@@ -363,12 +411,9 @@ def _optimal(work, between):
             f"nodes are more than {OPTIMAL_LIMIT} (2^{len(between)} subsets); use 'markowitz'"
         )
     index = {n: i for i, n in enumerate(between)}
-    start = {}
-    for u, v in work.edges():
-        start[u, v] = start.get((u, v), 0) + 1
     full = (1 << len(between)) - 1
     queue = [(0, 0, 0, ())]  # (cost, tie-breaker, eliminated set as bits, order so far)
-    graphs = {0: start}
+    models = {0: multiplicities(work)}
     done = set()
     counter = 1
     while queue:
@@ -378,30 +423,14 @@ def _optimal(work, between):
         done.add(eliminated)
         if eliminated == full:
             return [between[i] for i in order]
-        edges = graphs.pop(eliminated)
+        pred, succ = models.pop(eliminated)
         for v in between:
-            bit = 1 << index[v]
-            if eliminated & bit:
+            later = eliminated | (1 << index[v])
+            if later == eliminated or later in done:
                 continue
-            step, after = _modelled_step(edges, v)
-            later = eliminated | bit
-            if later in done:
-                continue
-            heapq.heappush(queue, (cost + step, counter, later, (*order, index[v])))
+            after = ({n: dict(d) for n, d in pred.items()}, {n: dict(d) for n, d in succ.items()})
+            times, plus = model_eliminate(*after, v)
+            heapq.heappush(queue, (cost + times + plus, counter, later, (*order, index[v])))
             counter += 1
-            graphs.setdefault(later, after)
+            models.setdefault(later, after)
     return list(between)  # pragma: no cover - the full set is always reached
-
-
-def _modelled_step(edges, v):
-    """(⊗ + ⊕, the edges after) for eliminating ``v`` from {(u, w): multiplicity}, as merge=True does."""
-    into = [(p, m) for (p, s), m in edges.items() if s == v]
-    out = [(s, m) for (p, s), m in edges.items() if p == v]
-    cost = 0
-    after = {pair: m for pair, m in edges.items() if v not in pair}
-    for p, m_in in into:
-        for s, m_out in out:
-            products = m_in * m_out
-            cost += products + (products if (p, s) in after else products - 1)  # ⊗ each, ⊕ each but a first
-            after[p, s] = max(after.get((p, s), 0), 1)
-    return cost, after

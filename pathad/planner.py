@@ -30,11 +30,9 @@ Examples
 
 from dataclasses import dataclass
 
-import networkx as nx
-
 from .coloring import color
 from .cost import SweepCost
-from .elimination import markowitz
+from .elimination import jacobian_graph, markowitz, model_eliminate, multiplicities
 from .enumeration import pattern_of
 from .semirings import BITSETS
 from .solver import solve
@@ -143,43 +141,15 @@ def _reached(tr, ends, forward):
 
 
 def _elimination(graph, columns, rows):
-    """The ⊗ and ⊕ of :func:`pathad.elimination.eliminated_jacobian` in Markowitz order, modelled on the edges'
-    multiplicities: the same choices (:func:`~pathad.elimination.markowitz`), the same counts, no products."""
-    below = set(columns).union(*(nx.descendants(graph, c) for c in columns))
-    above = set(rows).union(*(nx.ancestors(graph, r) for r in rows))
-    inside = below & above
-    order = [n for n in graph if n in inside]
-    pred, succ = {n: {} for n in order}, {n: {} for n in order}
-    for u, v in graph.edges():
-        if u in inside and v in inside:
-            succ[u][v] = succ[u].get(v, 0) + 1
-            pred[v][u] = pred[v].get(u, 0) + 1
-
-    def split(node, kind):  # as eliminated_jacobian does: a new end joined by one edge
-        end = (kind, node)
-        pred[end], succ[end] = {}, {}
-        tail, head = (end, node) if kind == "column" else (node, end)
-        succ[tail][head], pred[head][tail] = 1, 1
-        return end
-
-    columns = [split(c, "column") if c in inside and pred[c] else c for c in columns]
-    rows = [split(r, "row") if r in inside and succ[r] else r for r in rows]
+    """The ⊗ and ⊕ of :func:`pathad.elimination.eliminated_jacobian` in Markowitz order, on the model of
+    :func:`~pathad.elimination.model_eliminate`: the same graph, the same choices, the same counts, no products."""
+    work, columns, rows = jacobian_graph(graph, columns, rows)
+    pred, succ = multiplicities(work)
     ends = set(columns) | set(rows)
-    left = [n for n in order if n not in ends]
-    times = plus = 0
     cost = lambda n: sum(pred[n].values()) * sum(succ[n].values())  # noqa: E731
-    for v in markowitz(left, cost, lambda n: {*pred[n], *succ[n]}):
-        for p, m_in in pred[v].items():
-            for s, m_out in succ[v].items():
-                products = m_in * m_out
-                times += products
-                plus += products if s in succ[p] else products - 1
-                if s not in succ[p]:
-                    succ[p][s] = pred[s][p] = 1
-        for p in pred[v]:
-            del succ[p][v]
-        for s in succ[v]:
-            del pred[s][v]
-        del pred[v], succ[v]
-    plus += sum(m - 1 for c in columns if c in succ for r, m in succ[c].items() if r in rows)
+    times = plus = 0
+    for v in markowitz([n for n in work if n not in ends], cost, lambda n: {*pred[n], *succ[n]}):
+        step_times, step_plus = model_eliminate(pred, succ, v)
+        times, plus = times + step_times, plus + step_plus
+    plus += sum(m - 1 for c in columns if c in succ for r, m in succ[c].items() if r in rows)  # parallel edges
     return SweepCost("elimination", 0, times, plus)
