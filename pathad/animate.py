@@ -28,10 +28,10 @@ from dataclasses import dataclass
 import networkx as nx
 
 from .draw import View, _graph_of, edge_id, format_number, node_id
-from .elimination import eliminate
+from .elimination import _product, eliminate
 from .enumeration import paths
 from .errors import DrawingTooLargeError, TooManyPathsError
-from .pages import Page, swatch
+from .pages import Page, inline_svg, swatch
 from .semirings import COUNTING, REAL, Scored, as_semiring
 from .solver import is_forward, solve
 from .tracing import Trace, resolve_node
@@ -105,9 +105,6 @@ class Animation(Page):
         self.steps, self.result, self.answer = steps, result, answer
         self.svg, self.best, self.title = svg, best, title
 
-    def __len__(self):
-        return len(self.steps)
-
     def __repr__(self):
         return f"<Animation: {self.direction} {self.semiring.name} sweep, {len(self.steps)} steps; {self.answer}>"
 
@@ -122,13 +119,14 @@ class Animation(Page):
         """What the page's script reads: nodes, steps and the answer, with every number written out."""
         index = self.positions
         value = _element_text
+        counts = solve(self.graph, self.seeds, direction=self.direction, semiring=COUNTING)  # paths from the start
         return {
             "kind": "sweep",
             "title": self.title,
             "direction": self.direction,
             "semiring": self.semiring.name,
             "answer": self.answer,
-            "nodes": {node_id(index[n]): self._node_info(n, value) for n in self.graph},
+            "nodes": {node_id(index[n]): self._node_info(n, counts) for n in self.graph},
             "steps": [
                 {
                     "kind": step.kind,
@@ -154,12 +152,12 @@ class Animation(Page):
     def _graph_edge(self, u, v, parallel, index):
         return edge_id(index[u], index[v], parallel)
 
-    def _node_info(self, node, value):
+    def _node_info(self, node, counts):
         data = self.graph.nodes[node]
         info = {"label": self.names[node]}
         if data.get("value") is not None:
             info["value"] = format_number(data["value"])
-        info["paths"] = _paths_text(self.graph, self.names, self.seeds, node, self.direction)
+        info["paths"] = _paths_text(self.graph, self.names, self.seeds, node, self.direction, counts.get(node, 0))
         return info
 
 
@@ -213,7 +211,7 @@ def animate(obj, start=None, *, direction="forward", semiring=REAL, weight=None,
             f"node {names.get(left_out[0], left_out[0])!r} (id {left_out[0]!r}) is not in the drawing "
             "(between= or fold=True left it out); animate a part that contains the start and the targets"
         )
-    recorder = _Recorder(semiring, forward)
+    recorder = _Recorder(semiring)
     result = solve(graph, seeds, direction=direction, semiring=semiring, weight=weight, targets=ends, observer=recorder)
     steps = recorder.steps(names, seeds)
     answer_nodes = ends if ends is not None else _far_ends(graph, forward)
@@ -229,8 +227,8 @@ def animate(obj, start=None, *, direction="forward", semiring=REAL, weight=None,
 class _Recorder:
     """The observer given to :func:`pathad.solve`: it keeps every term as the sweep adds it."""
 
-    def __init__(self, semiring, forward):
-        self.semiring, self.forward = semiring, forward
+    def __init__(self, semiring):
+        self.semiring = semiring
         self.terms = []
 
     def __call__(self, u, v, w, a, c, total):
@@ -324,11 +322,9 @@ def _best_edges(result, ends, semiring):
     return list(dict.fromkeys(edges))
 
 
-def _paths_text(graph, names, seeds, node, direction):
-    """How many paths join the start to ``node``, and the first few, as the hover box shows them."""
+def _paths_text(graph, names, seeds, node, direction, count):
+    """The ``count`` paths that join the start to ``node``, and the first few, as the hover box shows them."""
     forward = direction == "forward"
-    counts = solve(graph, seeds, direction=direction, semiring=COUNTING)
-    count = counts.get(node, 0)
     if node in seeds or count == 0:
         return [] if node in seeds else ["no path from the start"]
     lines = [f"{count} path{'s' if count != 1 else ''} from the start"]
@@ -386,7 +382,7 @@ class Elimination(Page):
             "kind": "frames",
             "title": self.title,
             "answer": self.answer,
-            "steps": [{"text": step["text"], "svg": _page_svg(step["svg"]), "edge": None} for step in self.steps],
+            "steps": [{"text": step["text"], "svg": inline_svg(step["svg"]), "edge": None} for step in self.steps],
         }
 
 
@@ -511,7 +507,7 @@ def _before_text(graph, names, node):
 def _after_text(names, node, changes):
     parts = []
     for p, s, _, w_in, w_out, before, after in changes:
-        product = f"{format_number(w_in)} × {format_number(w_out)} = {format_number(_times(w_in, w_out))}"
+        product = f"{format_number(w_in)} × {format_number(w_out)} = {format_number(_product(w_in, w_out))}"
         if before is None:
             parts.append(f"{names[p]} → {names[s]}: {product} (new edge)")
         else:
@@ -520,12 +516,3 @@ def _after_text(names, node, changes):
             )
     return f"{names[node]} eliminated: " + ("; ".join(parts) if parts else "it joined nothing")
 
-
-def _times(a, b):
-    return 0.0 if a == 0 or b == 0 else a * b
-
-
-def _page_svg(svg):
-    from .pages import inline_svg
-
-    return inline_svg(svg)

@@ -9,7 +9,6 @@ import json
 import math
 import os
 import re
-import shutil
 from pathlib import Path
 
 import networkx as nx
@@ -19,6 +18,7 @@ import pathad
 from pathad import DrawingTooLargeError
 from pathad.cli import main
 from pathad.draw import format_number
+from pathad.pages import find_chromium
 
 H = "(x + 4*y) * ((x + y) * y)"
 
@@ -155,14 +155,6 @@ def test_central_differences_agree_with_the_last_step(tr):
 # --- in a real browser ----------------------------------------------------------------------------------
 
 
-def _chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
 def _missing(reason):
     """Skip, or fail where the browser tests are required (CI sets PATHAD_BROWSER_TESTS=required)."""
     if os.environ.get("PATHAD_BROWSER_TESTS") == "required":
@@ -176,7 +168,7 @@ def browser():
         from playwright import sync_api as playwright
     except ImportError:
         _missing("no playwright (pip install playwright)")
-    executable = _chromium()
+    executable = find_chromium()
     if executable is None:
         _missing("no chromium on this machine (apt-get install chromium)")
     with playwright.sync_playwright() as p:
