@@ -245,14 +245,24 @@ def pattern_of(tr, columns, rows):
     starts, ends = (columns, rows) if forward else (rows, columns)
     pattern = np.zeros((len(ends), len(starts)), dtype=bool)
     if starts and ends:
-        seeds = {}
-        for j, node in enumerate(starts):  # a node listed twice has both bits
-            seeds[node] = seeds.get(node, 0) | (1 << j)
+        seeds = start_bits(starts)
         found = solve(tr, seeds, direction="forward" if forward else "backward", semiring=BITSETS, targets=ends)
         for i, node in enumerate(ends):
             bits = found.get(node, 0)
             pattern[i] = [(bits >> j) & 1 for j in range(len(starts))]
     return pattern if forward else pattern.T
+
+
+def start_bits(starts):
+    """{node: bits} seeding a :data:`~pathad.BITSETS` sweep: start j gets bit j (a node listed twice, both).
+
+    >>> start_bits(["x", "y", "x"])
+    {'x': 5, 'y': 2}
+    """
+    seeds = {}
+    for j, node in enumerate(starts):
+        seeds[node] = seeds.get(node, 0) | (1 << j)
+    return seeds
 
 
 def active_nodes(tr, wrt=None, of=None):

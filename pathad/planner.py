@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from .coloring import color
 from .cost import SweepCost
 from .elimination import jacobian_graph, markowitz, model_eliminate, multiplicities
-from .enumeration import pattern_of
+from .enumeration import pattern_of, start_bits
 from .semirings import BITSETS
 from .solver import solve
 from .tracing import Trace, resolve_node
@@ -130,9 +130,7 @@ def _sweeps(graph, tr, starts, ends, forward, groups, name):
 
 
 def _bits(tr, starts, forward):
-    seeds = {}
-    for j, node in enumerate(starts):
-        seeds[node] = seeds.get(node, 0) | (1 << j)
+    seeds = start_bits(starts)
     return solve(tr, seeds, direction="forward" if forward else "backward", semiring=BITSETS) if seeds else {}
 
 

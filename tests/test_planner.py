@@ -9,7 +9,7 @@ from test_flat_adjacency import traced
 import pathad
 from pathad.coloring import color
 from pathad.elimination import eliminated_jacobian
-from pathad.enumeration import pattern_of
+from pathad.enumeration import pattern_of, start_bits
 from pathad.planner import METHODS, plan_jacobian
 
 
@@ -26,9 +26,7 @@ def counted_pattern(tr, columns, rows):
     bits = pathad.counted(pathad.BITSETS)
     forward = len(columns) <= len(rows)
     starts, ends = (columns, rows) if forward else (rows, columns)
-    seeds = {}
-    for j, node in enumerate(starts):
-        seeds[node] = seeds.get(node, 0) | (1 << j)
+    seeds = start_bits(starts)
     pathad.solve(tr.graph, seeds, direction="forward" if forward else "backward", semiring=bits, targets=ends)
     return bits.count.times, bits.count.plus
 
