@@ -283,7 +283,7 @@ class Jacobian:
         )
 
 
-def jacobian(tr, wrt=None, of=None, *, mode="auto", order="markowitz"):
+def jacobian(tr, wrt=None, of=None, *, mode="auto", order=None):
     """∂of/∂wrt for several outputs and inputs, by |wrt| forward or |of| backward sweeps.
 
     ``mode="auto"`` chooses forward when there are fewer inputs than outputs
@@ -293,7 +293,7 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto", order="markowitz"):
     to find the pattern), ``"colored-backward"`` the outputs that share no
     input: a banded Jacobian takes a few sweeps whatever its size.
     ``"elimination"`` eliminates every node between inputs and outputs in
-    ``order`` (see :func:`pathad.elimination.eliminated_jacobian`: forward,
+    ``order`` (default Markowitz; see :func:`pathad.elimination.eliminated_jacobian`: forward,
     reverse, Markowitz or a list) and reads the entries off the edges that
     are left; the result's ``counts`` holds the ⊗ and ⊕ it took
     (:func:`pathad.plan_jacobian` counts every method before computing).
@@ -337,6 +337,10 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto", order="markowitz"):
         rows = [resolve_node(tr, r) for r in of]
         row_tree = ("dict", tuple((ref, None) for ref in of))
     _warn_constant(tr, rows)
+    if mode not in JACOBIAN_MODES:
+        raise ValueError(f"mode must be one of {', '.join(map(repr, JACOBIAN_MODES))}, got {mode!r}")
+    if order is not None and mode != "elimination":
+        raise ValueError(f"order= is the order of elimination: it needs mode='elimination', not {mode!r}")
     if mode == "auto":
         mode = "forward" if len(columns) < len(rows) else "backward"
     matrix = np.zeros((len(rows), len(columns)))
@@ -345,7 +349,7 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto", order="markowitz"):
     if mode in COLORED_MODES:
         return _colored(tr, graph, rows, columns, mode, matrix, (wrt, of, layout))
     if mode == "elimination":
-        matrix, counts = eliminated_jacobian(tr, columns, rows, order)
+        matrix, counts = eliminated_jacobian(tr, columns, rows, order or "markowitz")
         return Jacobian(matrix, wrt, of, mode, 0, layout, counts=counts)
     if is_forward(mode, "mode"):
         for j, column in enumerate(columns):
@@ -361,6 +365,9 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto", order="markowitz"):
 
 #: The compressed modes of :func:`jacobian`: inputs (outputs) that share no output (input) swept together.
 COLORED_MODES = ("colored-forward", "colored-backward")
+
+#: Every ``mode`` :func:`jacobian` takes ("reverse" is "backward").
+JACOBIAN_MODES = ("auto", "forward", "backward", "reverse", *COLORED_MODES, "elimination")
 
 
 def _colored(tr, graph, rows, columns, mode, matrix, labels):

@@ -129,3 +129,11 @@ def test_the_search_says_where_it_stops():
     tr = pathad.trace(long_chain, 0.5, 0.9)
     with pytest.raises(ValueError, match="more than 14 .* use 'markowitz'"):
         pathad.jacobian(tr, mode="elimination", order="optimal")
+
+
+def test_jacobian_names_its_modes_and_refuses_an_order_it_would_not_use():
+    tr = pathad.trace(h, 3.0, 5.0)
+    with pytest.raises(ValueError, match="mode must be one of .*'colored-forward'.*'elimination', got 'colored'"):
+        pathad.jacobian(tr, mode="colored")
+    with pytest.raises(ValueError, match="order= .* needs mode='elimination', not 'backward'"):
+        pathad.jacobian(tr, mode="backward", order="optimal")
