@@ -598,3 +598,13 @@ def test_non_finite_inputs_are_named(backend):
     tape = compile(pathad.trace(lambda x, y: x * y, 1.0, 2.0), backend=backend)
     with pytest.raises(ValueError, match=r"inputs must be finite: y = inf \(batch element 1\)"):
         tape.gradient(x=np.array([1.0, 2.0]), y=np.array([1.0, math.inf]))
+
+
+def test_a_semiring_without_an_array_form_is_named_and_not_listed():
+    tape = pathad.compile(pathad.trace(lambda x, y: x * y, 1.0, 2.0), backend="numpy")
+    with pytest.raises(TypeError) as refused:
+        tape.solve("x", semiring="bitsets")
+    message = str(refused.value)
+    assert "not 'bitsets'; use pathad.solve" in message
+    assert message.startswith("a compiled sweep handles the numeric semirings (real, boolean, counting, max-times")
+    assert "bitsets)" not in message and "bitsets," not in message

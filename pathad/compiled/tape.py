@@ -443,6 +443,6 @@ def _numeric_semiring(semiring):
     if s.name in ARRAY_SEMIRINGS and s == SEMIRINGS[s.name]:
         return s.name
     raise TypeError(
-        f"a compiled sweep handles the numeric semirings ({', '.join(n for n in SEMIRINGS if n != 'symbolic')}), "
+        f"a compiled sweep handles the numeric semirings ({', '.join(n for n in SEMIRINGS if n in ARRAY_SEMIRINGS)}), "
         f"not {s.name!r}; use pathad.solve for it"
     )
