@@ -206,6 +206,11 @@ class Jacobian:
         For the colored modes, the classes swept together (:mod:`pathad.coloring`).
     counts : dict or None
         For ``mode="elimination"``: ``{"times": ⊗, "plus": ⊕, "order": nodes}``.
+    values : numpy.ndarray or None
+        From :meth:`pathad.compiled.CompiledTape.jacobian`: the rows' values
+        at the points, shape (rows,) or (B, rows); :attr:`value` shapes them.
+    why : str or None
+        With ``mode="auto"``: what was chosen and what it saves.
 
     Examples
     --------
@@ -229,6 +234,8 @@ class Jacobian:
     layout: tuple = field(default=None, repr=False, compare=False)
     coloring: object = field(default=None, repr=False, compare=False)
     counts: dict = field(default=None, repr=False, compare=False)
+    values: np.ndarray = field(default=None, repr=False, compare=False)
+    why: str = field(default=None, repr=False, compare=False)
 
     def __array__(self, dtype=None, copy=None):
         return self.matrix if dtype is None else self.matrix.astype(dtype)
@@ -247,12 +254,29 @@ class Jacobian:
 
         def leaf(row_indices, shape):
             block = {}
+            batch = self.matrix.shape[:-2]  # a compiled tape's Jacobians at B points: (B, rows, columns)
             for key, column_shape, column_indices in columns:
-                part = self.matrix[np.ix_(list(row_indices), list(column_indices))].reshape(shape + column_shape)
+                part = self.matrix[..., list(row_indices), :][..., list(column_indices)]
+                part = part.reshape(batch + shape + column_shape)
                 block[key] = float(part) if part.ndim == 0 else part
             return block
 
-        return rebuild(rows, list(range(self.matrix.shape[0])), leaf)
+        return rebuild(rows, list(range(self.matrix.shape[-2])), leaf)
+
+    @property
+    def value(self):
+        """The rows' values (:attr:`values`) in the outputs' structure, as ``evaluate`` returns them; None when
+        this Jacobian came from a trace (its values are the trace's own: ``Trace.value``)."""
+        if self.values is None:
+            return None
+        rows, _ = self._layout()
+        batch = self.values.shape[:-1]
+
+        def leaf(row_indices, shape):
+            part = self.values[..., list(row_indices)].reshape(batch + shape)
+            return float(part) if part.ndim == 0 else part
+
+        return rebuild(rows, list(range(self.values.shape[-1])), leaf)
 
     @property
     def array(self):

@@ -199,11 +199,12 @@ def times(code, a, b):
     return a + b
 
 
-def sweep_one(code, zero, one, seeded, w, tree_edge, tree_parent, tree_nodes, tree_offsets,
+def sweep_one(code, zero, seed, seeded, w, tree_edge, tree_parent, tree_nodes, tree_offsets,
               root_nodes, root_readers, root_edges, root_starts, root_offsets, value):  # fmt: skip
-    """One point of a planned sweep: ``value`` (n,) from weights ``w`` (E,)."""
+    """One point of a planned sweep: ``value`` (n,) from weights ``w`` (E,), a seeded node v starting
+    from ``seed[v]``."""
     for v in range(value.size):
-        value[v] = one if seeded[v] else zero
+        value[v] = seed[v] if seeded[v] else zero
     for level in range(tree_offsets.size - 1):
         for r in range(root_offsets[level], root_offsets[level + 1]):
             v, lo = root_nodes[r], root_starts[r]
@@ -215,17 +216,19 @@ def sweep_one(code, zero, one, seeded, w, tree_edge, tree_parent, tree_nodes, tr
                 if term != term and (wk == zero or other == zero):  # tested on the rare nan only
                     term = zero
                 g = plus(code, g, term)
-            value[v] = plus(code, one, g) if seeded[v] else g
+            value[v] = plus(code, seed[v], g) if seeded[v] else g
         for t in range(tree_offsets[level], tree_offsets[level + 1]):  # parents before children
             wt, parent = w[tree_edge[t]], value[tree_parent[t]]
             term = times(code, parent, wt)
             value[tree_nodes[t]] = zero if term != term and (wt == zero or parent == zero) else term
 
 
-def sweep(code, zero, one, seeded, w, tree_edge, tree_parent, tree_nodes, tree_offsets,
+def sweep(code, zero, seeds, seeded, w, tree_edge, tree_parent, tree_nodes, tree_offsets,
           root_nodes, root_readers, root_edges, root_starts, root_offsets, values):  # fmt: skip
-    """Each point in turn: ``values`` (B, n) from weights ``w`` (B, E) or (1, E)."""
+    """Each point in turn: ``values`` (B, n) from weights ``w`` (B, E) or (1, E) and seed values ``seeds``
+    (B, n) or (1, n) (read where ``seeded``)."""
     for b in range(values.shape[0]):
         weights = w[b if w.shape[0] > 1 else 0]
-        sweep_one(code, zero, one, seeded, weights, tree_edge, tree_parent, tree_nodes, tree_offsets,
+        seed = seeds[b if seeds.shape[0] > 1 else 0]
+        sweep_one(code, zero, seed, seeded, weights, tree_edge, tree_parent, tree_nodes, tree_offsets,
                   root_nodes, root_readers, root_edges, root_starts, root_offsets, values[b])  # fmt: skip

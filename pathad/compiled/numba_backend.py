@@ -233,7 +233,7 @@ def prepare():
     return _LOADED["dir"]
 
 
-def sweep_numba(plan, weights, seeds, semiring, batch=1):
+def sweep_numba(plan, weights, seeds, semiring, batch=1, seed_values=None):
     """:func:`~pathad.compiled.sweeps.sweep` run by a numba loop over the same plan; same arguments, same result
     shape (n, batch).
 
@@ -243,11 +243,15 @@ def sweep_numba(plan, weights, seeds, semiring, batch=1):
     as_float = semiring.name == "boolean"
     w = np.ascontiguousarray(weights.T, dtype=np.float64)
     seeded = np.zeros(plan.n, dtype=np.bool_)
-    seeded[np.asarray(seeds, dtype=np.int64)] = True
+    seeds = np.asarray(seeds, dtype=np.int64)
+    seeded[seeds] = True
     values = np.empty((batch, plan.n))
     zero, one = (0.0, 1.0) if as_float else (float(semiring.zero), float(semiring.one))
+    initial = np.full((1 if seed_values is None else batch, plan.n), one)
+    if seed_values is not None:
+        initial[:, seeds] = np.asarray(seed_values, dtype=np.float64).T
     arrays = _plan_arrays(plan)
-    _call("sweep", arrays[0].dtype.name, NUMBA_CODES[semiring.name], zero, one, seeded, w, *arrays, values)
+    _call("sweep", arrays[0].dtype.name, NUMBA_CODES[semiring.name], zero, initial, seeded, w, *arrays, values)
     return values.T.astype(bool) if as_float else values.T
 
 

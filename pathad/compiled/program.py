@@ -352,6 +352,27 @@ class Program:
         grads = adjoint[self.input_positions[rows]]
         return Replayed(values, None, partials, None, values[tape.outputs], grads, False)
 
+    def values_and_partials(self, points, active, backend=None):
+        """Every node's value (n, B), and the partials (E, B) of the edges between nodes of the mask ``active``
+        (0 on the others, which are not computed): what a Jacobian's vector sweeps read.
+
+        numba runs the layout that keeps every node (no fused sums) without a
+        backward pass; numpy evaluates level by level, then every partial.
+        """
+        tape = self.tape
+        needed = (active[tape.src] & active[tape.dst])[:, None]
+        if (backend or tape._replay_backend(points.shape[1])) == "numba":
+            layout = self.layout(True)
+            slots = np.zeros(layout.n_slots, dtype=np.bool_)
+            slots[layout.slot_of_node[active & (layout.slot_of_node >= 0)]] = True
+            values, partials, _, _ = run_program(layout.program, points, None, -1, slots, layout.workspace)
+            replayed = Replayed(values, layout.slot_of_node, partials, layout.edge_row, None, None, False)
+            values, partials = replayed.everything()
+            return values, np.where(needed, partials, 0.0)
+        with spending("program_one" if points.shape[1] == 1 else "program_batch"):
+            values = self.forward_values(points)
+            return values, np.where(needed, self.partials(values), 0.0)
+
     def active_nodes(self, output, wrt):
         """Mask of the nodes on paths from the inputs ``wrt`` (rows; None: all) to ``output``."""
         key = (output, wrt)

@@ -170,7 +170,7 @@ def _zero_on_path(plan, weights, semiring, own=None):
     return jump(plan, own, np.logical_or)[0]
 
 
-def sweep(plan, weights, seeds, semiring, batch=1):
+def sweep(plan, weights, seeds, semiring, batch=1, seed_values=None):
     """Run a planned sweep: path values from ``seeds`` for every node, shape (n, batch).
 
     Tree nodes get value(root) ⊗ acc, acc the pointer-jumped product of the
@@ -186,10 +186,14 @@ def sweep(plan, weights, seeds, semiring, batch=1):
         Edge weights already in the semiring (e.g. partials for ``real``).
     seeds : sequence of node positions
         Seeded with ``one``; a seed with one incoming edge must be a forced
-        root of ``plan``.
+        root of ``plan``.  A seed's value is its seed ⊕ what flows in.
     semiring : ArraySemiring
     batch : int
         The batch size of the result (weights broadcast to it).
+    seed_values : array of shape (len(seeds), batch), optional
+        Each seed's own value in each column instead of ``one`` (``zero``: not
+        a seed in that column): several sweeps with different seeds in one,
+        as the vector modes of a compiled Jacobian need.
 
     Examples
     --------
@@ -208,8 +212,9 @@ def sweep(plan, weights, seeds, semiring, batch=1):
     """
     values = np.full((plan.n, batch), semiring.zero, dtype=semiring.dtype)
     seeded = np.zeros(plan.n, dtype=bool)
-    seeded[np.asarray(seeds, dtype=np.int64)] = True
-    values[seeded] = semiring.one
+    seeds = np.asarray(seeds, dtype=np.int64)
+    seeded[seeds] = True
+    values[seeds] = semiring.one if seed_values is None else seed_values
     if semiring.dtype == np.float64 and weights.dtype != np.float64:  # integer products would wrap around
         weights = weights.astype(np.float64)
     with np.errstate(all="ignore"):  # overflow shows as inf/nan in the values, which the callers check
@@ -225,7 +230,7 @@ def sweep(plan, weights, seeds, semiring, batch=1):
         steps = plan.steps(batch) if acc is not None else [(0, plan.depth, "numpy")]
         for lo, hi, way in steps:
             if way != "numpy" and (slow is None or not slow[lo:hi].any()):
-                way = way if python is not None else "rows"
+                way = way if python is not None and seed_values is None else "rows"
                 run = plan.run(lo, hi, way)
                 if way == "python":
                     _sweep_in_python(run, values, root_weights, acc, dead, seeded, semiring, python)
@@ -316,7 +321,7 @@ def _sweep_in_python(run, values, root_weights, acc, dead, seeded, semiring, pyt
 def _sweep_by_rows(run, values, root_weights, acc, dead, seeded, semiring):
     """Levels of a sweep node by node, each node by a numpy call or two on its row of the batch (a
     :class:`NodeRun`): the operations of the numpy levels, one node at a time, written into the node's row."""
-    plus, times, zero, one = semiring.plus, semiring.times, semiring.zero, semiring.one
+    plus, times, zero = semiring.plus, semiring.times, semiring.zero
     into = times if isinstance(times, np.ufunc) else lambda a, b, out: np.copyto(out, times(a, b))
     weights = root_weights[run.edge_lo : run.edge_hi]
     products = acc[run.tree_lo : run.tree_hi]
@@ -352,7 +357,7 @@ def _sweep_by_rows(run, values, root_weights, acc, dead, seeded, semiring):
                 for e in range(i + 2, i + kind):
                     rest = plus(rest, term(e))
                 gathered = plus(gathered, rest)
-            plus(one, gathered, out=out) if seed else np.copyto(out, gathered)
+            plus(out, gathered, out=out) if seed else np.copyto(out, gathered)  # out holds the seed
 
 
 def _fill_late(run, values, acc, dead, semiring):
@@ -476,7 +481,7 @@ def _sum_product_zeros_pass(degrees, firsts, edge_slot, tree_reads, buffer, w, a
 
 
 def _gather_roots(plan, level, values, root_weights, semiring, seeded, zeros=False):
-    """One level's roots: ⊕ over their incoming edges of value(other) ⊗ w (⊕ ``one`` for a seed).
+    """One level's roots: ⊕ over their incoming edges of value(other) ⊗ w (⊕ its seed value for a seed).
 
     With ``zeros`` (some weight is the semiring's zero), an edge whose weight
     is zero contributes zero whatever value(other) is.
@@ -493,5 +498,5 @@ def _gather_roots(plan, level, values, root_weights, semiring, seeded, zeros=Fal
     nodes = plan.root_nodes[a:b]
     seeds = seeded[nodes]
     if seeds.any():
-        gathered[seeds] = semiring.plus(semiring.one, gathered[seeds])
+        gathered[seeds] = semiring.plus(values[nodes[seeds]], gathered[seeds])  # the seeds' own values
     values[nodes] = gathered

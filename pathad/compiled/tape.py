@@ -15,6 +15,7 @@ from ..semirings import SEMIRINGS, as_semiring
 from ..solver import is_forward
 from ..tracing import Trace, _as_tree
 from .freeze import freeze_graph, freeze_tape
+from .jacobians import JacobianMethods
 from .numba_backend import SMALL, choose, is_compiled, numba_available, spending, sweep_numba
 from .paths import Sweep, semiring_weights
 from .replay import ReplayMethods, mapped
@@ -88,7 +89,7 @@ def _backend(backend):
 # --- the compiled tape -----------------------------------------------------------
 
 
-class CompiledTape(ReplayMethods):
+class CompiledTape(ReplayMethods, JacobianMethods):
     """A graph frozen into numpy arrays: vectorized sweeps and batched replay.
 
     Build one with :func:`compile`.  Nodes are numbered by *position* 0..n-1 in
@@ -252,14 +253,15 @@ class CompiledTape(ReplayMethods):
 
     def _plan_from(self, seeds, forward):
         """The plan for a sweep from ``seeds``: seeds with one incoming edge become roots."""
-        return self._plan(forward, [s for s in seeds if self._in_count[forward][s] == 1])
+        seeds = np.asarray(seeds, dtype=np.int64)
+        return self._plan(forward, seeds[self._in_count[forward][seeds] == 1].tolist())
 
-    def _run(self, seeds, forward, weights, semiring, batch=1):
+    def _run(self, seeds, forward, weights, semiring, batch=1, seed_values=None):
         plan = self._plan_from(seeds, forward)
         if weights.dtype != object and choose(self.backend, "sweep") == "numba":
-            return sweep_numba(plan, weights, seeds, semiring, batch)
+            return sweep_numba(plan, weights, seeds, semiring, batch, seed_values)
         with spending("sweep"):
-            return sweep(plan, weights, seeds, semiring, batch)
+            return sweep(plan, weights, seeds, semiring, batch, seed_values)
 
     def _replay_backend(self, batch):
         """ "numpy" or "numba" for a replay of ``batch`` points (see :func:`~pathad.compiled.numba_backend.choose`)."""

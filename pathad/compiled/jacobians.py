@@ -1,0 +1,373 @@
+"""Jacobians of a compiled tape at new points: vector sweeps, compressed by colouring the sparsity pattern.
+
+A *vector sweep* runs several sweeps in one: the tape's planned sweep over a
+batch whose columns are (point, seed direction) pairs, each column with its own
+seeds (``seed_values`` of :func:`~pathad.compiled.sweeps.sweep`).  Forward,
+column g seeds the inputs of class g: an output's value there is the sum of its
+derivatives with respect to them, which is a single Jacobian entry when the
+class holds no two inputs that one output reads (:mod:`pathad.coloring`).
+Backward, the outputs of a class are seeded together.  The plain forward and
+backward modes are the same sweep with one input (output) per class.
+
+The pattern itself comes from one BOOLEAN vector sweep (each start seeded in
+its own column), so the colouring is found on the compiled tape alone and
+kept per (of, wrt): the structure does not change from one point to the next.
+
+Checks are the replay's: a point that takes another branch is traced again
+(``retrace=``) or refused, a value or partial that leaves its domain raises
+:class:`~pathad.DomainError` naming the node, and a non-finite entry is swept
+again by :func:`pathad.solve`, which names the node where it first overflowed.
+"""
+
+from functools import cached_property
+
+import numpy as np
+
+from ..coloring import Coloring, color
+from ..errors import BranchError, ReplayError
+from .program import _check_inputs, _first_nonfinite
+from .schedule import ARRAY_SEMIRINGS
+
+__all__ = ["JacobianMethods", "TAPE_JACOBIAN_MODES", "Structure", "structure", "jacobian_at"]
+
+#: The modes of :meth:`~pathad.compiled.CompiledTape.jacobian` ("reverse" is "backward").
+TAPE_JACOBIAN_MODES = ("auto", "forward", "backward", "reverse", "colored-forward", "colored-backward")
+
+_FORWARD = ("forward", "colored-forward")
+
+#: Array elements per chunk of points: (nodes + edges) x points x seed directions.
+_BUDGET = 2**24
+
+
+class JacobianMethods:
+    """The Jacobian half of :class:`~pathad.compiled.CompiledTape` (a mixin, as the replay's)."""
+
+    def jacobian(self, *args, of=None, wrt=None, at=None, fixed=None, retrace=None, mode="auto", **inputs):
+        """Values and the Jacobian ∂of/∂wrt at new inputs, by vector sweeps over the replayed partials.
+
+        Inputs, ``at=``, ``fixed=``, ``retrace=`` and the errors are those of
+        :meth:`evaluate`.  One replay gives every value and partial; then one
+        sweep with several seed directions per point (see the module
+        docstring) gives the Jacobian.
+
+        Parameters
+        ----------
+        of : reference or list of references, optional
+            The rows: outputs or other nodes, by node, label or input name
+            (default: every output of the program).
+        wrt : str, int or list, optional
+            The columns, as for :meth:`gradient` (default: every input).
+        mode : {"auto", "forward", "backward", "reverse", "colored-forward", "colored-backward"}
+            "forward": one direction per column; "backward" (or "reverse"):
+            one per row; the colored modes: one per colour class of the
+            sparsity pattern (columns that share no row, or rows that share
+            no column, seeded together).  "auto" takes the colored direction
+            with fewer classes and says why in ``Jacobian.why``.
+
+        Returns
+        -------
+        pathad.Jacobian
+            ``matrix`` has shape (rows, columns) for one point and
+            (B, rows, columns) for a batch; ``value`` holds the rows' values
+            (shaped as :meth:`evaluate` returns the outputs when ``of`` is
+            not given); ``sweeps`` is the number of seed directions per
+            point, ``coloring`` the classes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pathad import compile, trace
+        >>> def banded(v):
+        ...     return [v[i - 1] * v[i] + v[i] * v[(i + 1) % 6] for i in range(6)]
+        >>> tape = compile(trace(banded, np.ones(6)))
+        >>> J = tape.jacobian(np.arange(6.0))
+        >>> J.mode, J.sweeps, J.matrix[1].tolist()
+        ('colored-forward', 3, [1.0, 2.0, 1.0, 0.0, 0.0, 0.0])
+        >>> tape.jacobian(np.array([np.arange(6.0), np.ones(6)]), mode="backward").matrix.shape
+        (2, 6, 6)
+        """
+        from ..derivatives import Jacobian  # the derivatives module imports the compiled package's users
+
+        self._program  # noqa: B018 - first: a tape without operations says so before anything else
+        setup = self._jacobian_setup(of, wrt, mode)
+        points, scalar = self._points(args, inputs, at, fixed)
+        values, matrices = jacobian_at(self, points, setup.found, setup.mode, retrace, setup.indices)
+        return Jacobian(
+            matrices[0] if scalar else matrices,
+            setup.wrt,
+            setup.of,
+            setup.mode,
+            setup.coloring.count,
+            setup.layout,
+            setup.coloring if setup.mode.startswith("colored") else None,
+            values=values[:, 0] if scalar else values.T,
+            why=setup.why,
+        )
+
+    def _jacobian_setup(self, of, wrt, mode):
+        """What a Jacobian's calls for (of, wrt, mode) share, kept when they can be a key."""
+        try:
+            key = (tuple(of) if isinstance(of, list) else of, tuple(wrt) if isinstance(wrt, list) else wrt, mode)
+            found = self._jacobian_setups.get(key)
+        except TypeError:
+            key, found = None, None
+        if found is None:
+            found = _Setup(self, of, wrt, mode)
+            if key is not None:
+                if len(self._jacobian_setups) >= 64:
+                    self._jacobian_setups.clear()
+                self._jacobian_setups[key] = found
+        return found
+
+    @cached_property
+    def _jacobian_setups(self):
+        return {}
+
+    @cached_property
+    def _structures(self):
+        return {}
+
+
+class _Setup:
+    """The rows, columns, structure, mode and result layout of a tape's Jacobian for one (of, wrt, mode)."""
+
+    def __init__(self, tape, of, wrt, mode):
+        if mode not in TAPE_JACOBIAN_MODES:
+            raise ValueError(f"mode must be one of {', '.join(map(repr, TAPE_JACOBIAN_MODES))}, got {mode!r}")
+        if of is None:
+            rows, self.of, row_tree = list(tape.outputs), tuple(tape.label(p) for p in tape.outputs), tape._tree
+        else:
+            self.of = tuple(of) if isinstance(of, (list, tuple)) else (of,)
+            rows, row_tree = [tape.position(r) for r in self.of], ("dict", tuple((ref, None) for ref in self.of))
+        input_rows, names = tape._wrt_rows(wrt)
+        every = range(len(tape.inputs)) if input_rows is None else input_rows
+        input_names, positions = list(tape.inputs), list(tape.inputs.values())
+        self.wrt = tuple(input_names[r] for r in every)
+        self.found = structure(tape, [positions[r] for r in every], rows)
+        self.why = None
+        if mode == "auto":
+            mode, self.why = self.found.choose()
+        self.mode = "backward" if mode == "reverse" else mode
+        self.coloring = self.found.coloring(self.mode)
+        output_index = {p: k for k, p in enumerate(tape.outputs)}
+        indices = [output_index.get(r) for r in rows]
+        self.indices = None if None in indices else indices
+        columns = [(key, np.shape(index), tuple(np.ravel(index).tolist())) for key, index in names.items()]
+        self.layout = (row_tree, columns)
+
+
+class Structure:
+    """The structural facts of ∂rows/∂columns on a tape: the pattern, the active edges and both colourings.
+
+    Attributes
+    ----------
+    columns, rows : numpy.ndarray
+        Input and output positions (a position may repeat).
+    pattern : numpy.ndarray of bool, shape (rows, columns)
+    active : numpy.ndarray of bool
+        Per node: on a path from a column to a row.
+    edges : int
+        The edges between active nodes: what each sweep direction costs.
+    """
+
+    def __init__(self, tape, columns, rows):
+        self.columns, self.rows = np.asarray(columns, dtype=np.int64), np.asarray(rows, dtype=np.int64)
+        self.active = tape._reach(self.columns.tolist(), True) & tape._reach(self.rows.tolist(), False)
+        self.edges = int((self.active[tape.src] & self.active[tape.dst]).sum())
+        self.pattern = _pattern(tape, self.columns, self.rows)
+        self._colorings = {}
+
+    def coloring(self, mode):
+        """The classes swept together in ``mode`` (one per column or row for the plain modes)."""
+        if mode not in self._colorings:
+            forward = mode in _FORWARD
+            size = self.pattern.shape[1 if forward else 0]
+            if mode.startswith("colored"):
+                found = color(self.pattern, axis="columns" if forward else "rows")
+            else:
+                bound = int(self.pattern.sum(axis=1 if forward else 0).max(initial=0))
+                found = Coloring([[j] for j in range(size)], "none", bound, "columns" if forward else "rows")
+            self._colorings[mode] = found
+        return self._colorings[mode]
+
+    def seeding(self, mode):
+        """(seeds, their values per class, nodes read, (read, class) per nonzero, nonzero rows, nonzero columns)
+        for the vector sweep of ``mode``; None when the pattern is empty."""
+        key = ("seeding", mode)
+        if key not in self._colorings:
+            self._colorings[key] = self._seeding(mode)
+        return self._colorings[key]
+
+    def _seeding(self, mode):
+        groups = self.coloring(mode).groups
+        if not (groups and self.pattern.any()):
+            return None
+        forward = mode in _FORWARD
+        seeds, reads = (self.columns, self.rows) if forward else (self.rows, self.columns)
+        unique, where = np.unique(seeds, return_inverse=True)
+        klass = np.empty(len(seeds), dtype=np.int64)
+        for g, members in enumerate(groups):
+            klass[members] = g
+        direction = np.zeros((unique.size, len(groups)))
+        direction[where, klass] = 1.0  # a position listed twice is seeded in each of its classes
+        i, j = np.nonzero(self.pattern)
+        at = (i, klass[j]) if forward else (j, klass[i])  # forward: row i read in column j's class
+        return unique.tolist(), direction, reads, at, i, j
+
+    def choose(self):
+        """(mode, why) for ``mode="auto"``: the colored direction with fewer classes (forward on a tie)."""
+        ahead, back = self.coloring("colored-forward"), self.coloring("colored-backward")
+        mode, chosen, other = (
+            ("colored-forward", ahead, back) if ahead.count <= back.count else ("colored-backward", back, ahead)
+        )
+        n_columns, n_rows = self.pattern.shape[1], self.pattern.shape[0]
+        why = (
+            f"{mode}: {chosen.count} vector sweep direction{'s' if chosen.count != 1 else ''} over {self.edges} "
+            f"edges (lower bound {chosen.lower_bound}), against {other.count} colored the other way and "
+            f"{n_columns} forward / {n_rows} backward uncompressed"
+        )
+        return mode, why
+
+
+def structure(tape, columns, rows):
+    """The tape's :class:`Structure` for (columns, rows), kept on the tape."""
+    key = (tuple(columns), tuple(rows))
+    found = tape._structures.get(key)
+    if found is None:
+        if len(tape._structures) >= 16:
+            tape._structures.clear()
+        found = tape._structures[key] = Structure(tape, columns, rows)
+    return found
+
+
+def _pattern(tape, columns, rows):
+    """``pattern[i, j]``: does rows[i] depend on columns[j]? One BOOLEAN vector sweep from the fewer side."""
+    forward = len(columns) <= len(rows)
+    starts, ends = (columns, rows) if forward else (rows, columns)
+    pattern = np.zeros((len(ends), len(starts)), dtype=bool)
+    if not (len(starts) and len(ends)):
+        return pattern if forward else pattern.T
+    unique, where = np.unique(starts, return_inverse=True)
+    step = max(1, _BUDGET // max(tape.n_nodes + tape.n_edges, 1))
+    weights = np.ones((tape.n_edges, 1), dtype=bool)
+    for lo in range(0, len(starts), step):
+        hi = min(len(starts), lo + step)
+        seed_values = np.zeros((unique.size, hi - lo), dtype=bool)
+        seed_values[where[lo:hi], np.arange(hi - lo)] = True
+        reached = tape._run(unique.tolist(), forward, weights, ARRAY_SEMIRINGS["boolean"], hi - lo, seed_values)
+        pattern[:, lo:hi] = reached[ends]
+    return pattern if forward else pattern.T
+
+
+def jacobian_at(tape, points, found, mode, retrace, output_indices):
+    """(values of the rows (rows, B), Jacobians (B, rows, columns)) at ``points`` by the vector sweeps of ``mode``.
+
+    ``output_indices`` (an index into ``tape.outputs`` per row, or None when a
+    row is not an output) lets a re-traced variant answer for the same rows.
+    """
+    outputs, matrices, flipped = _columns(tape, points, found, mode)
+    todo = np.flatnonzero(flipped >= 0)
+    if not todo.size:
+        return outputs, matrices
+    if retrace is None:
+        raise BranchError(tape._program.branch_message(points, flipped))
+    if output_indices is None:
+        raise ReplayError("retrace= needs every differentiated node to be one of the program's outputs")
+    for variant in list(tape._variants):
+        todo = _fill(variant, tape, points, todo, found, mode, output_indices, outputs, matrices)
+    while todo.size:
+        variant = tape._retraced(retrace, points[:, todo[0]])
+        left = _fill(variant, tape, points, todo, found, mode, output_indices, outputs, matrices)
+        if left.size and left[0] == todo[0]:
+            raise ReplayError(f"re-tracing {tape.name} at a point does not reproduce its own branches")
+        todo = left
+    return outputs, matrices
+
+
+def _fill(variant, tape, points, todo, found, mode, output_indices, outputs, matrices):
+    """Answer the columns ``todo`` that keep ``variant``'s branches from it; return the others."""
+    if not todo.size:
+        return todo
+    input_rows = {position: row for row, position in enumerate(tape.inputs.values())}
+    positions = list(variant.inputs.values())
+    columns = [positions[input_rows[int(c)]] for c in found.columns]
+    rows = [variant.outputs[k] for k in output_indices]
+    sub_outputs, sub_matrices, flipped = _columns(variant, points[:, todo], structure(variant, columns, rows), mode)
+    ok = flipped < 0
+    outputs[:, todo[ok]], matrices[todo[ok]] = sub_outputs[:, ok], sub_matrices[ok]
+    return todo[~ok]
+
+
+def _columns(tape, points, found, mode):
+    """(outputs, Jacobians, first changed guard per point or -1) at ``points``, chunk by chunk."""
+    program, batch = tape._program, points.shape[1]
+    groups = found.coloring(mode).groups
+    chunk = max(1, _BUDGET // max((tape.n_nodes + tape.n_edges) * max(1, len(groups)), 1))
+    if chunk >= batch:
+        return _chunk(tape, program, points, 0, found, mode, groups)
+    outputs = np.empty((len(found.rows), batch))
+    matrices = np.empty((batch, len(found.rows), len(found.columns)))
+    flipped = np.full(batch, -1, dtype=np.int64)
+    for lo in range(0, batch, chunk):
+        hi = min(batch, lo + chunk)
+        outputs[:, lo:hi], matrices[lo:hi], flipped[lo:hi] = _chunk(
+            tape, program, points[:, lo:hi], lo, found, mode, groups
+        )
+    return outputs, matrices, flipped
+
+
+def _chunk(tape, program, points, offset, found, mode, groups):
+    """One chunk: values and partials, guards and domain checks, the vector sweep, the entries read off."""
+    batch = points.shape[1]
+    values, partials = program.values_and_partials(points, found.active)
+    first_guard = program._excuse_traced_point(program.check_guards(lambda p: values[p]), points)
+    if first_guard is None:
+        first_guard = np.full(batch, -1, dtype=np.int64)
+    keep = first_guard < 0
+    if not np.isfinite(values).all():
+        _check_inputs(tape, points)
+        program._raise_domain(values, _first_nonfinite(values), first_guard, offset, batch)
+    program._check_partials(values, partials, keep[None, :], offset)
+    matrices, finite = _swept(tape, partials, found, mode)
+    bad = ~finite & keep
+    for column in np.flatnonzero(bad):
+        matrices[column] = _generic_entries(tape, partials[:, column], found, mode, column + offset, batch)
+    return values[found.rows], matrices, first_guard
+
+
+def _swept(tape, partials, found, mode):
+    """The Jacobians (B, rows, columns) from one vector sweep with a seed direction per colour class, and
+    whether each point's are finite."""
+    batch, (rows, columns) = partials.shape[1], found.pattern.shape
+    matrices = np.zeros((batch, rows, columns))
+    seeding = found.seeding(mode)
+    if seeding is None:
+        return matrices, np.ones(batch, dtype=bool)
+    seeds, direction, reads, at, i, j = seeding
+    width = direction.shape[1]
+    seed_values = np.tile(direction, (1, batch)) if batch > 1 else direction  # column b·width + g: point b, class g
+    weights = np.repeat(partials, width, axis=1) if width > 1 else partials
+    swept = tape._run(seeds, mode in _FORWARD, weights, ARRAY_SEMIRINGS["real"], batch * width, seed_values)
+    compressed = swept[reads].reshape(len(reads), batch, width)  # (read, point, class)
+    entries = compressed[at[0], :, at[1]]  # each nonzero (i, j): its read node's value in its class, (nnz, B)
+    matrices[:, i, j] = entries.T
+    return matrices, np.isfinite(entries).all(axis=0)
+
+
+def _generic_entries(tape, partials, found, mode, column, batch):
+    """One point's Jacobian by :func:`pathad.solve` from each seed on its own: its DomainError names the node
+    where a path value first left the floats; if every entry is finite that way (the vector sweep multiplied
+    tree paths in another order), those are the entries."""
+    forward = mode in _FORWARD
+    needed = np.flatnonzero(found.active[tape.src] & found.active[tape.dst])
+    where = f"replaying batch element {column}" if batch > 1 or column else "replaying"
+    seeds, reads = (found.columns, found.rows) if forward else (found.rows, found.columns)
+    matrix = np.zeros((len(found.rows), len(found.columns)))
+    for s, seed in enumerate(seeds.tolist()):
+        values = tape._generic_solve(partials[needed], needed, [seed], forward, reads.tolist(), where)
+        line = [values.get(int(r), 0.0) for r in reads]
+        if forward:
+            matrix[:, s] = line
+        else:
+            matrix[s, :] = line
+    return matrix
