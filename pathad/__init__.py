@@ -12,7 +12,7 @@ mode) or backward (reverse mode, backpropagation).
 """
 
 from . import datasets, functions, nn, training
-from .animate import Animation, Elimination, animate, animate_elimination
+from .animate import Animation, Elimination, EliminationFrame, animate, animate_elimination, draw_elimination
 from .compiled import CompiledTape, Gradient, Sweep, compile
 from .cost import counted, jacobian_cost
 from .derivatives import Jacobian, derivative, derivatives_from, gradient, jacobian
@@ -79,6 +79,8 @@ __all__ = [
     "Animation",
     "animate_elimination",
     "Elimination",
+    "draw_elimination",
+    "EliminationFrame",
     "Trace",
     "Traced",
     "solve",

@@ -23,12 +23,14 @@ x+4y → h: 1 × 40 = 40; h: 115 + 40 = 155
 >>> movie.save("sweep.html")  # doctest: +SKIP
 """
 
+import html
+import textwrap
 from dataclasses import dataclass
 
 import networkx as nx
 
-from .draw import View, _graph_of, edge_id, format_number, node_id
-from .elimination import _product, eliminate
+from .draw import Drawing, View, _graph_of, edge_id, format_number, node_id
+from .elimination import _product, eliminate, eliminated_jacobian, jacobian_graph
 from .enumeration import paths
 from .errors import DrawingTooLargeError, TooManyPathsError
 from .pages import Page, inline_svg, swatch
@@ -36,7 +38,18 @@ from .semirings import COUNTING, REAL, Scored, as_semiring
 from .solver import is_forward, solve
 from .tracing import Trace, resolve_node
 
-__all__ = ["animate", "Animation", "Step", "animate_elimination", "Elimination"]
+__all__ = [
+    "animate",
+    "Animation",
+    "Step",
+    "animate_elimination",
+    "Elimination",
+    "draw_elimination",
+    "EliminationFrame",
+    "FILL_IN_STYLE",
+    "INCREASED_STYLE",
+    "NEXT_STYLE",
+]
 
 #: How each semiring's ⊗ and ⊕ read in a step ("×", "+" for the derivative).
 SYMBOLS = {
@@ -436,7 +449,7 @@ def animate_elimination(obj, nodes=None, *, fold=False, **options):
                                "svg": _frame(graph, names, options), "node": None, "changes": []}]  # fmt: skip
     for node in order:
         current = graphs[-1]
-        touched = [(p, node) for p in current.predecessors(node)] + [(node, s) for s in current.successors(node)]
+        touched = [*current.in_edges(node, keys=True), *current.out_edges(node, keys=True)]
         steps.append(
             {
                 "text": _before_text(current, names, node),
@@ -448,7 +461,7 @@ def animate_elimination(obj, nodes=None, *, fold=False, **options):
         recorded = []
         after = eliminate(current, [node], observer=_keeping(recorded))
         graphs.append(after)
-        changed = [(p, s) for p, s, *_ in recorded]
+        changed = [(p, s, key) for p, s, key, *_ in recorded]  # by key: a parallel edge not changed stays black
         steps.append(
             {
                 "text": _after_text(names, node, recorded),
@@ -487,13 +500,19 @@ def _far_ends_complement(graph):
 
 
 def _frame(graph, names, options, edges=(), nodes=()):
-    """One step's drawing, ``edges`` (u, v) and ``nodes`` in red."""
+    """One step's drawing as svg, ``edges`` (u, v, key) and ``nodes`` in red."""
+    return _frame_drawing(graph, names, options, edges, nodes).pipe(format="svg")
+
+
+def _frame_drawing(graph, names, options, edges=(), nodes=(), **styles):
+    """One step's :class:`~pathad.draw.Drawing`: ``graph`` with its nodes named by ``names``, ``edges``
+    (u, v, key) and ``nodes`` in red, ``styles`` (``node_styles``, ``edge_styles``) as for View.drawing."""
     labeled = graph.copy()
     for node in labeled:
         labeled.nodes[node]["label"] = names[node]
     frame_options = dict(options, names="label")
     highlighted = (set(edges), set(nodes))
-    return View(labeled, **frame_options).drawing(highlighted).pipe(format="svg")
+    return View(labeled, **frame_options).drawing(highlighted, **styles)
 
 
 def _before_text(graph, names, node):
@@ -516,3 +535,238 @@ def _after_text(names, node, changes):
             )
     return f"{names[node]} eliminated: " + ("; ".join(parts) if parts else "it joined nothing")
 
+
+# --- vertex elimination, a still picture per step ------------------------------------------------------------
+
+#: How :func:`draw_elimination` draws a fill-in edge (one the step created), an edge whose label grew by a sum,
+#: and the node eliminated next (DOT attributes).
+FILL_IN_STYLE = {"color": "#cf222e", "fontcolor": "#cf222e", "penwidth": "2.6"}
+INCREASED_STYLE = {"color": "#8250df", "fontcolor": "#8250df", "penwidth": "2.6", "style": "dashed"}
+NEXT_STYLE = {"style": "dashed,filled", "fillcolor": "#fff8c5", "penwidth": "1.6"}
+
+# the captions say "multiplications" and "additions": pathad's renderer has no glyph for ⊗ and ⊕
+_LEGEND = (
+    f'<FONT COLOR="{FILL_IN_STYLE["color"]}"><B>red</B>: new edge (fill-in)</FONT>'
+    f'    <FONT COLOR="{INCREASED_STYLE["color"]}"><B>purple, dashed</B>: label increased (an addition)</FONT>'
+)
+_LEGEND_NEXT = "    <B>dashed yellow</B>: eliminated next"
+
+
+@dataclass(frozen=True)
+class EliminationFrame:
+    """One still of :func:`draw_elimination`: the graph after a step, what the step changed, and its drawing.
+
+    Attributes
+    ----------
+    graph : networkx.MultiDiGraph
+        The graph after the step (the first frame: before any step).
+    node : node or None
+        The node the step eliminated; None for the first frame.
+    new : tuple of (p, s, key)
+        The fill-in edges: the edges p→s the step created.
+    increased : tuple of (p, s, key)
+        The edges that were there before the step and had products added to their label (⊕).
+    times, plus : int
+        The ⊗ and ⊕ so far; the last frame's are the whole Jacobian's.
+    caption : str
+        What the step did and the counts so far, as the drawing's caption says it.
+    drawing : Drawing
+    """
+
+    graph: nx.MultiDiGraph
+    node: object
+    new: tuple
+    increased: tuple
+    times: int
+    plus: int
+    caption: str
+    drawing: Drawing
+
+    def write(self, path):
+        """Write the drawing to ``path``, the format from its suffix (see :meth:`pathad.draw.Drawing.write`)."""
+        return self.drawing.write(path)
+
+
+def draw_elimination(obj, order="markowitz", *, wrt=None, of=None, fold=False, title=None, **options):
+    """Still pictures of a vertex elimination down to the Jacobian: the graph after each step, fill-in marked.
+
+    Eliminating v folds each pair of edges p→v→s into the edge p→s: its
+    label gets w(p,v)·w(v,s) (one ⊗, a multiplication), added (one ⊕, an
+    addition) to the label p→s had, or, when p→s was not there, on a new
+    *fill-in* edge.  The products land on one edge per pair p→s, as
+    :func:`pathad.eliminated_jacobian` counts them, so after the last step
+    only the inputs and outputs are left, each edge an entry of the Jacobian.
+    Each frame is drawn on its own: the fill-in edges in red
+    (:data:`FILL_IN_STYLE`), the edges whose label grew in dashed purple
+    (:data:`INCREASED_STYLE`), an edge that got a sum labeled with it
+    (``0.5911 + 0.5911 = 1.182``), the node eliminated next dashed on yellow
+    (:data:`NEXT_STYLE`); the caption says what the step did and the ⊗ and ⊕
+    so far, and the last one adds the Jacobian as a table.
+
+    Parameters
+    ----------
+    obj : Trace or networkx.MultiDiGraph
+    order : {"forward", "reverse", "markowitz", "optimal"} or list of nodes
+        The elimination order, as for :func:`pathad.eliminated_jacobian`.
+    wrt, of : list of node references, optional
+        The Jacobian's columns and rows; default a trace's inputs and outputs
+        (a graph's sources and sinks).  Only the nodes on paths between them are drawn.
+    fold : bool
+        Fold constant scalings away first (they are not steps).
+    title : str, optional
+        The first line of every caption; default names the order.
+    **options
+        Drawing options (see :func:`pathad.draw`): ``rankdir``, ``precision``, ``names``, ``dpi``, ...
+
+    Returns
+    -------
+    list of EliminationFrame
+        The graph before any step, then one frame per node eliminated; the
+        last is the bipartite graph of the Jacobian.  Each writes its drawing
+        with ``write(path)``.
+
+    Examples
+    --------
+    >>> import pathad
+    >>> def h(x, y):
+    ...     return (x + 4 * y) * ((x + y) * y)
+    >>> frames = pathad.draw_elimination(pathad.trace(h, x=3.0, y=5.0), fold=True)
+    >>> [(len(f.new), len(f.increased)) for f in frames], (frames[-1].times, frames[-1].plus)
+    ([(0, 0), (2, 0), (1, 1), (0, 2)], (6, 3))
+    >>> print(frames[2].caption)  # doctest: +NORMALIZE_WHITESPACE
+    step 2 of 3: x+y eliminated, 2 edges in × 1 out = 2 multiplications, 1 addition: 1 new edge,
+    1 label increased. So far 4 multiplications, 1 addition. Next: (x+y)·y.
+    >>> frames[-1].write("jacobian.svg")  # doctest: +SKIP
+    """
+    for option in ("sweep", "highlight", "eliminate", "between"):
+        if option in options:
+            raise TypeError(f"draw_elimination draws each step itself; {option}= is an option of pathad.draw only")
+    options.setdefault("names", "expression")
+    view = _view(obj, fold, options)
+    graph, names = view.swept(), view.names()
+    columns = _references(obj, wrt) if wrt is not None else _default_ends(obj, graph, inputs=True)
+    rows = _references(obj, of) if of is not None else _default_ends(obj, graph, inputs=False)
+    left_out = [n for n in [*columns, *rows] if n not in graph]
+    if left_out:
+        raise ValueError(f"node {left_out[0]!r} is not in the drawing (fold=True left it out, or it is not a node)")
+    steps = eliminated_jacobian(graph, columns, rows, order)[1]["order"]
+    current, columns, rows = jacobian_graph(graph, columns, rows)
+    names = names | {n: _end_name(n, names) for n in current}  # and a name for each new end
+    precision = options.get("precision", 4)
+    title = title or f"vertex elimination, {order if isinstance(order, str) else 'given'} order"
+    caption = (
+        f"the graph between inputs and outputs; its {_count(len(steps), 'inner node')} "
+        "go one by one, each pair of edges p→v→s folded into the edge p→s."
+    )
+    frames = [_still(current, names, options, (title, caption, None), (None, (), (), {}, 0, 0), steps[:1])]
+    times = plus = 0
+    for k, node in enumerate(steps, start=1):
+        ins, outs = current.in_degree(node), current.out_degree(node)
+        recorded = []
+        after = eliminate(current, [node], merge=True, observer=_keeping(recorded))
+        sums = _sums(current, recorded, precision)
+        new = tuple(e for e in sums if not current.has_edge(*e))
+        increased = tuple(e for e in sums if current.has_edge(*e))
+        added = sum(r[5] is not None for r in recorded)
+        times, plus = times + len(recorded), plus + added
+        caption = (
+            f"step {k} of {len(steps)}: {names[node]} eliminated, {_count(ins, 'edge')} in × {outs} out = "
+            f"{_count(len(recorded), 'multiplication')}, {_count(added, 'addition')}: "
+            f"{_count(len(new), 'new edge')}, {_count(len(increased), 'label')} increased. "
+            f"So far {_count(times, 'multiplication')}, {_count(plus, 'addition')}."
+        )
+        table = None
+        if k == len(steps):
+            parallel = sum(len(after[u][v]) - 1 for u, v in set(after.edges()))  # parallel input→output edges add
+            plus += parallel
+            caption += (
+                " Left: the bipartite graph inputs → outputs, each edge an entry of the Jacobian"
+                + (f" (its parallel edges add: {_count(parallel, 'addition')} more)" if parallel else "")
+                + f"; {times} multiplications + {plus} additions in all."
+            )
+            table = _jacobian_table(after, columns, rows, names, precision)
+        changes = (node, new, increased, sums, times, plus)
+        frames.append(_still(after, names, options, (title, caption, table), changes, steps[k:]))
+        current = after
+    return frames
+
+
+def _default_ends(obj, graph, inputs):
+    """A trace's inputs (or outputs) that are drawn, a graph's sources (or sinks)."""
+    if isinstance(obj, Trace):
+        return list(dict.fromkeys(obj.inputs.values() if inputs else obj.outputs))
+    return _far_ends(graph, not inputs)
+
+
+def _end_name(node, names):
+    """A node's name; a new end of :func:`pathad.elimination.jacobian_graph` is named after the node it stands for."""
+    if node in names:
+        return names[node]
+    kind, original = node
+    return f"{names[original]} ({'input' if kind == 'column' else 'output'})"
+
+
+def _count(n, thing):
+    return f"{n} {thing}{'s' if n != 1 else ''}"
+
+
+def _sums(before, recorded, precision):
+    """(p, s, key) -> the edge's label as a sum when the step added to it (``0.5911 + 0.5911 = 1.182``),
+    else None, for each edge the step wrote, in the order written."""
+    terms, totals = {}, {}
+    for p, s, key, w_in, w_out, _, after in recorded:
+        edge = (p, s, key)
+        if edge not in terms:
+            terms[edge] = [before.edges[edge]["partial"]] if before.has_edge(*edge) else []
+        terms[edge].append(_product(w_in, w_out))
+        totals[edge] = after
+    return {
+        e: " + ".join(format_number(t, precision) for t in ts) + " = " + format_number(totals[e], precision)
+        if len(ts) > 1
+        else None
+        for e, ts in terms.items()
+    }
+
+
+def _jacobian_table(graph, columns, rows, names, precision):
+    """The Jacobian left in ``graph`` as an HTML-like table for a DOT label: a row per output."""
+    cell = '<TD ALIGN="RIGHT">{}</TD>'
+
+    def entry(row, column):
+        if not graph.has_edge(column, row):
+            return "0"
+        return format_number(sum(d["partial"] for d in graph.get_edge_data(column, row).values()), precision)
+
+    head = "<TR><TD></TD>" + "".join(f"<TD><B>∂/∂{html.escape(names[c])}</B></TD>" for c in columns) + "</TR>"
+    body = "".join(
+        f"<TR><TD><B>{html.escape(names[r])}</B></TD>"
+        + "".join(cell.format(html.escape(entry(r, c))) for c in columns)
+        + "</TR>"
+        for r in rows
+    )
+    return f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">{head}{body}</TABLE>'
+
+
+def _still(graph, names, options, text, changes, upcoming):
+    """One :class:`EliminationFrame`: ``text`` (title, caption, a table or None) over the drawing, ``changes``
+    (node, new, increased, sums, times, plus) marked, and the first node of ``upcoming`` as the next."""
+    title, caption, table = text
+    node, new, increased, sums, times, plus = changes
+    node_styles = {upcoming[0]: NEXT_STYLE} if upcoming else {}
+    if upcoming:
+        caption += f" Next: {names[upcoming[0]]}."
+    edge_styles = {e: dict(FILL_IN_STYLE) for e in new} | {e: dict(INCREASED_STYLE) for e in increased}
+    where = "headlabel" if options.get("label_place") == "head" else "label"
+    for edge, label in sums.items():
+        if label is not None:
+            edge_styles[edge][where] = "<\N{NO-BREAK SPACE}" + html.escape(label, quote=False) + ">"
+    drawing = _frame_drawing(graph, names, options, node_styles=node_styles, edge_styles=edge_styles)
+    lines = [f"<B>{html.escape(title, quote=False)}</B>"]
+    lines += [html.escape(line, quote=False) for line in textwrap.wrap(caption, 84, break_on_hyphens=False)]
+    lines.append(_LEGEND + (_LEGEND_NEXT if upcoming else ""))
+    label = "<BR/>".join(lines)
+    if table is not None:  # a label is text or one table: the lines go in a cell beside the Jacobian's
+        label = f'<TABLE BORDER="0" CELLSPACING="8"><TR><TD>{label}</TD><TD>{table}</TD></TR></TABLE>'
+        drawing.graph_attr["ranksep"] = "1.5"  # the bipartite graph: long edges, their labels apart
+    drawing.graph_attr.update(label=f"<{label}>", labelloc="t", fontname="Helvetica", fontsize="13")
+    return EliminationFrame(graph, node, new, increased, times, plus, caption, drawing)

@@ -765,9 +765,16 @@ class View:
         _check_sweep(graph, options.sweep)
         self.work, self.formulas = _working_graph(graph, kept, removed, options)
 
-    def drawing(self, highlighted=(set(), set())):
-        """The :class:`Drawing`, with the ``highlighted`` (edges, nodes) in red."""
-        return _build(self.work, self.graph, self.formulas, self.options, highlighted)
+    def drawing(self, highlighted=(set(), set()), *, node_styles=None, edge_styles=None):
+        """The :class:`Drawing`, with the ``highlighted`` (edges, nodes) in red.
+
+        An edge in ``highlighted`` is a pair (u, v), which lights every parallel
+        edge u→v, or a triple (u, v, key), which lights that edge alone.
+        ``node_styles`` (node -> DOT attributes) and ``edge_styles``
+        ((u, v, key) -> DOT attributes) restyle single nodes and edges, on top
+        of everything else: what :func:`pathad.draw_elimination` marks fill-in with.
+        """
+        return _build(self.work, self.graph, self.formulas, self.options, highlighted, node_styles, edge_styles)
 
     def positions(self):
         """node -> its position in the whole graph's node order: what :func:`node_id` and :func:`edge_id` number."""
@@ -858,8 +865,9 @@ def _name_style(options):
     return options.names
 
 
-def _build(work, graph, node_formulas, options, highlighted):
+def _build(work, graph, node_formulas, options, highlighted, node_styles=None, edge_styles=None):
     edges_on, nodes_on = highlighted
+    node_styles, edge_styles = node_styles or {}, edge_styles or {}
     index = {n: i for i, n in enumerate(graph)}
     drawing = Drawing(name="pathad", graph_attr=_graph_attr(options), node_attr=_NODE_ATTR, edge_attr=_EDGE_ATTR)
     drawing.dpi = options.dpi
@@ -868,12 +876,14 @@ def _build(work, graph, node_formulas, options, highlighted):
         data = work.nodes[node]
         label = _node_label(node, data, node_formulas.get(node), options)
         style = _node_style(node, data, node in sinks, node in nodes_on, options)
+        style.update(node_styles.get(node, {}))
         drawing.node(node_id(index[node]), label, id=node_id(index[node]), **style)
     for u, v, key, data in sorted(work.edges(keys=True, data=True), key=lambda e: (index[e[1]], e[2], index[e[0]])):
         text = _edge_text(data["label"], options)
-        style = _edge_style(u, v, (u, v) in edges_on, options)
+        style = _edge_style(u, v, (u, v) in edges_on or (u, v, key) in edges_on, options)
         if text:
             style.update(_edge_label(text, options.label_place))
+        style.update(edge_styles.get((u, v, key), {}))
         parallel = list(work[u][v]).index(key)
         drawing.edge(node_id(index[u]), node_id(index[v]), id=edge_id(index[u], index[v], parallel), **style)
     return drawing

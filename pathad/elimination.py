@@ -290,12 +290,23 @@ def jacobian_graph(G, columns, rows, weight="partial"):
     """
     graph = G.graph if isinstance(G, Trace) else G
     columns, rows = list(columns), list(rows)
-    below = set(columns).union(*(nx.descendants(graph, c) for c in columns))
-    above = set(rows).union(*(nx.ancestors(graph, r) for r in rows))
+    below, above = _closure(graph._succ, columns), _closure(graph._pred, rows)
     work = nx.MultiDiGraph(graph.subgraph(below & above))
     columns = [_split(work, c, "column", weight) if c in work and work.in_degree(c) else c for c in columns]
     rows = [_split(work, r, "row", weight) if r in work and work.out_degree(r) else r for r in rows]
     return work, columns, rows
+
+
+def _closure(step, starts):
+    """The nodes reached from ``starts`` (included) through the adjacency dict ``step``: one walk for all."""
+    seen = set(starts)
+    stack = list(seen)
+    while stack:
+        for w in step[stack.pop()]:
+            if w not in seen:
+                seen.add(w)
+                stack.append(w)
+    return seen
 
 
 def multiplicities(work):
