@@ -33,10 +33,13 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-__all__ = ["Coloring", "color", "compress", "plot_coloring", "STRATEGIES"]
+__all__ = ["Coloring", "color", "compress", "meetings", "plot_coloring", "COLOR_LIMIT", "STRATEGIES"]
 
 #: The greedy strategies tried, in order of preference on a tie.
 STRATEGIES = ("smallest_last", "saturation_largest_first", "largest_first")
+
+#: Above this many (row, pair of its columns) meetings, a planner leaves colouring out (see :func:`meetings`).
+COLOR_LIMIT = 200_000
 
 #: DSATUR is quadratic in networkx (it rescans the uncoloured nodes per step): tried up to this many only.
 DSATUR_LIMIT = 100
@@ -78,6 +81,20 @@ class Coloring:
                 row = int(np.argmax(shared))
                 members = [j for j in group if cells[row, j]]
                 raise ValueError(f"{self.axis} {members} share {'row' if self.axis == 'columns' else 'column'} {row}")
+
+
+def meetings(pattern, *, axis="columns"):
+    """How many (row, pair of its nonzero columns) there are: a bound on the edges of the intersection graph.
+
+    It is what building that graph costs, known before building it: a dense
+    block of r rows and c columns makes r·c(c-1)/2 meetings.
+
+    >>> meetings(np.eye(4, dtype=bool) | np.eye(4, k=1, dtype=bool))
+    3
+    """
+    cells = np.asarray(pattern, dtype=bool)
+    per_row = (cells if axis == "columns" else cells.T).sum(axis=1).astype(np.int64)
+    return int((per_row * (per_row - 1) // 2).sum())
 
 
 def color(pattern, *, axis="columns", strategies=STRATEGIES):

@@ -308,11 +308,15 @@ class Jacobian:
 
 
 def jacobian(tr, wrt=None, of=None, *, mode="auto", order=None):
-    """∂of/∂wrt for several outputs and inputs, by |wrt| forward or |of| backward sweeps.
+    """∂of/∂wrt for several outputs and inputs: by sweeps, compressed sweeps or vertex elimination.
 
-    ``mode="auto"`` chooses forward when there are fewer inputs than outputs
-    (|L| < |K| in the lecture's Fig. 5) and backward otherwise; the result says
-    which it used.  ``"colored-forward"`` sweeps the inputs that share no
+    ``"forward"`` takes |wrt| forward sweeps, ``"backward"`` (or
+    ``"reverse"``) |of| backward ones: the two ends of the lecture's Fig. 5.
+    ``mode="auto"`` counts the ⊗ and ⊕ of every method first
+    (:func:`pathad.plan_jacobian`) and takes the cheapest; ``Jacobian.why``
+    says what it chose and against what.  On a trace of more than
+    :data:`PLAN_LIMIT` edges it takes the fewer sweeps without counting.
+    ``"colored-forward"`` sweeps the inputs that share no
     output together (one sweep per colour of the sparsity pattern, plus one
     to find the pattern), ``"colored-backward"`` the outputs that share no
     input: a banded Jacobian takes a few sweeps whatever its size.
@@ -331,9 +335,13 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto", order=None):
     --------
     >>> from pathad import trace
     >>> tr = trace(lambda x: (x * x, 3.0 * x, x + 1.0), 2.0)
-    >>> J = jacobian(tr)
+    >>> J = jacobian(tr, mode="forward")
     >>> J.mode, J.sweeps, J.matrix.ravel().tolist()
     ('forward', 1, [4.0, 3.0, 1.0])
+    >>> h = trace(lambda x, y: (x + 4 * y) * ((x + y) * y), x=3.0, y=5.0)
+    >>> J = jacobian(h)
+    >>> J.mode, J.why
+    ('elimination', 'elimination: 7 ⊗ + 3 ⊕, against 9 ⊗ + 3 ⊕ for backward')
     >>> import numpy as np
     >>> jacobian(trace(lambda v: v * v, np.array([1.0, 2.0]))).array
     array([[2., 0.],
@@ -365,26 +373,46 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto", order=None):
         raise ValueError(f"mode must be one of {', '.join(map(repr, JACOBIAN_MODES))}, got {mode!r}")
     if order is not None and mode != "elimination":
         raise ValueError(f"order= is the order of elimination: it needs mode='elimination', not {mode!r}")
+    why = None
     if mode == "auto":
-        mode = "forward" if len(columns) < len(rows) else "backward"
+        mode, why = _auto(tr, columns, rows)
     matrix = np.zeros((len(rows), len(columns)))
     layout = (row_tree, column_layout)
     graph = adjacency(tr)
     if mode in COLORED_MODES:
-        return _colored(tr, graph, rows, columns, mode, matrix, (wrt, of, layout))
+        return _colored(tr, graph, rows, columns, mode, matrix, (wrt, of, layout), why)
     if mode == "elimination":
         matrix, counts = eliminated_jacobian(tr, columns, rows, order or "markowitz")
-        return Jacobian(matrix, wrt, of, mode, 0, layout, counts=counts)
+        return Jacobian(matrix, wrt, of, mode, 0, layout, counts=counts, why=why)
     if is_forward(mode, "mode"):
         for j, column in enumerate(columns):
             sweep = solve_nodes(graph, [column], rows, True)
             matrix[:, j] = [sweep.get(r, 0.0) for r in rows]
-        return Jacobian(matrix, wrt, of, "forward", len(columns), layout)
+        return Jacobian(matrix, wrt, of, "forward", len(columns), layout, why=why)
     for i, row in enumerate(rows):
         if columns:
             sweep = solve_nodes(graph, [row], columns, False)
             matrix[i, :] = [sweep.get(c, 0.0) for c in columns]
-    return Jacobian(matrix, wrt, of, "backward", len(rows), layout)
+    return Jacobian(matrix, wrt, of, "backward", len(rows), layout, why=why)
+
+
+#: ``mode="auto"`` counts every method (:func:`pathad.plan_jacobian`) on traces with at most this many edges; a
+#: larger one takes the fewer sweeps (counting costs a few sweeps' worth, and the graph must be built).
+PLAN_LIMIT = 10_000
+
+
+def _auto(tr, columns, rows):
+    """(mode, why) for ``mode="auto"``: the planner's cheapest method, or the fewer sweeps on a large trace."""
+    edges = len(tr.tape.src) if "graph" not in tr.__dict__ else tr.graph.number_of_edges()
+    if edges <= PLAN_LIMIT and columns and rows:
+        from .planner import plan_nodes  # the planner counts with this module's neighbours
+
+        plan = plan_nodes(tr, tr.graph, columns, rows)
+        return plan.best, plan.why()
+    mode = "forward" if len(columns) < len(rows) else "backward"
+    fewer = f"{min(len(columns), len(rows))} sweeps against {max(len(columns), len(rows))}"
+    reason = f"{edges} edges are more than the planner counts ({PLAN_LIMIT})" if columns and rows else "nothing to count"
+    return mode, f"{mode}: {fewer} ({reason})"
 
 
 #: The compressed modes of :func:`jacobian`: inputs (outputs) that share no output (input) swept together.
@@ -394,7 +422,7 @@ COLORED_MODES = ("colored-forward", "colored-backward")
 JACOBIAN_MODES = ("auto", "forward", "backward", "reverse", *COLORED_MODES, "elimination")
 
 
-def _colored(tr, graph, rows, columns, mode, matrix, labels):
+def _colored(tr, graph, rows, columns, mode, matrix, labels, why=None):
     """The Jacobian from one sweep per colour class of its sparsity pattern (see :mod:`pathad.coloring`)."""
     pattern = pattern_of(tr, columns, rows)
     forward = mode == "colored-forward"
@@ -413,7 +441,7 @@ def _colored(tr, graph, rows, columns, mode, matrix, labels):
                 if hit:
                     matrix[hit[0], j] = sweep.get(column, 0.0)
     wrt, of, layout = labels
-    return Jacobian(matrix, wrt, of, mode, coloring.count, layout, coloring)
+    return Jacobian(matrix, wrt, of, mode, coloring.count, layout, coloring, why=why)
 
 
 def _output(tr, of):

@@ -28,9 +28,9 @@ Examples
 ((9, 3), 'elimination')
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .coloring import color
+from .coloring import COLOR_LIMIT, color, meetings
 from .cost import SweepCost
 from .elimination import jacobian_graph, markowitz, model_eliminate, multiplicities
 from .enumeration import pattern_of, start_bits
@@ -54,18 +54,24 @@ class Plan:
         method -> :class:`~pathad.cost.SweepCost` (``sweeps`` 0 for elimination).
     best : str
         The method with the fewest ⊗ + ⊕.
+    skipped : dict
+        method -> why it was not counted (a colouring whose intersection
+        graph would be too large to build: :data:`~pathad.coloring.COLOR_LIMIT`).
     """
 
     costs: dict
     best: str
+    skipped: dict = field(default_factory=dict)
 
     def why(self):
-        """One line: the choice and what it saves against the next cheapest."""
+        """One line: the choice and what it saves against the next cheapest (and what was not counted)."""
         ranked = sorted(self.costs.values(), key=lambda c: c.total)
         best, runner = self.costs[self.best], next((c for c in ranked if c.mode != self.best), None)
         text = f"{self.best}: {best.times} ⊗ + {best.plus} ⊕"
         if runner is not None:
             text += f", against {runner.times} ⊗ + {runner.plus} ⊕ for {runner.mode}"
+        for name, reason in self.skipped.items():
+            text += f"; {name} not counted: {reason}"
         return text
 
 
@@ -92,14 +98,20 @@ def plan_nodes(tr, graph, columns, rows):
     by_columns = len(columns) <= len(rows)
     first, other = (columns, rows) if by_columns else (rows, columns)
     finding = _sweeps(graph, tr, first, other, by_columns, [list(range(len(first)))], "pattern")
+    skipped = {}
     for name, forward in (("colored-forward", True), ("colored-backward", False)):
-        groups = color(pattern, axis="columns" if forward else "rows").groups
+        axis = "columns" if forward else "rows"
+        met = meetings(pattern, axis=axis)
+        if met > COLOR_LIMIT:
+            skipped[name] = f"colouring its {axis} would meet {met} pairs (limit {COLOR_LIMIT})"
+            continue
+        groups = color(pattern, axis=axis).groups
         starts, ends = (columns, rows) if forward else (rows, columns)
         swept = _sweeps(graph, tr, starts, ends, forward, groups, name)
         costs[name] = SweepCost(name, swept.sweeps + 1, swept.times + finding.times, swept.plus + finding.plus)
     costs["elimination"] = _elimination(graph, columns, rows)
-    best = min(METHODS, key=lambda m: (costs[m].total, METHODS.index(m)))
-    return Plan(costs, best)
+    best = min(costs, key=lambda m: (costs[m].total, METHODS.index(m)))
+    return Plan(costs, best, skipped)
 
 
 def _sweeps(graph, tr, starts, ends, forward, groups, name):
@@ -115,15 +127,21 @@ def _sweeps(graph, tr, starts, ends, forward, groups, name):
             arriving[v] = arriving.get(v, 0) | bits
         # each start's first term at a node needs no ⊕ (a DAG brings no start its own bit)
         return SweepCost(name, len(groups), times, times - sum(b.bit_count() for b in arriving.values()))
-    masks = [sum(1 << j for j in group) for group in groups]
+    group_of = {}
+    for k, group in enumerate(groups):
+        group_of.update((j, k) for j in group)
     seeds = [{starts[j] for j in group} for group in groups]
     times = plus = 0
     terms = {}  # (head, group) -> terms received
     for _, v, bits in taken:
-        for k, mask in enumerate(masks):
-            if bits & mask:
-                times += 1
-                terms[v, k] = terms.get((v, k), 0) + 1
+        hit = set()  # the groups with a start among the bits: one term each
+        while bits:
+            low = bits & -bits
+            hit.add(group_of[low.bit_length() - 1])
+            bits ^= low
+        for k in hit:
+            times += 1
+            terms[v, k] = terms.get((v, k), 0) + 1
     for (v, k), count in terms.items():
         plus += count if v in seeds[k] else count - 1  # a seed adds every term to its own one
     return SweepCost(name, len(groups), times, plus)

@@ -160,15 +160,33 @@ class TestDerivativesFrom:
 
 
 class TestJacobian:
-    def test_auto_picks_the_cheaper_mode(self):
-        wide = pathad.trace(lambda a, b, c: a * b + c, 1.0, 2.0, 3.0)  # 3 inputs, 1 output
-        tall = pathad.trace(lambda a: (a * 2.0, a * a, a + 1.0), 3.0)  # 1 input, 3 outputs
-        Jw, Jt = pathad.jacobian(wide), pathad.jacobian(tall)
-        assert (Jw.mode, Jw.sweeps) == ("backward", 1)
-        assert (Jt.mode, Jt.sweeps) == ("forward", 1)
-        assert np.asarray(Jw).tolist() == [[2.0, 1.0, 1.0]]
-        assert np.asarray(Jt).ravel().tolist() == [2.0, 6.0, 1.0]
+    def test_auto_follows_the_plan_and_says_why(self):
+        wide = pathad.trace(lambda a, b, c: pathad.sin(a * b) * c, 1.0, 2.0, 3.0)  # 3 inputs, 1 output
+        tall = pathad.trace(lambda a: (pathad.exp(a) * 2.0, pathad.exp(a) * a, a + 1.0), 3.0)  # 1 input, 3 outputs
+        h = pathad.trace(lambda x, y: (x + 4 * y) * ((x + y) * y), x=3.0, y=5.0)
+        # by hand, wide = sin(a·b)·c: backward is one sweep over its 5 edges, 5 ⊗; forward three sweeps,
+        # 3 + 3 + 1 ⊗; Markowitz eliminates sin first (1 in × 1 out: 1 ⊗, the edge a·b → out), then a·b
+        # (2 in × 1 out: 2 ⊗): 3 ⊗, no ⊕, so elimination is the cheapest
+        assert {m: c.total for m, c in pathad.plan_jacobian(wide).costs.items() if "colored" not in m} == {
+            "backward": 5, "forward": 7, "elimination": 3}  # fmt: skip
+        for tr, expected in ((wide, "elimination"), (h, "elimination")):
+            J = pathad.jacobian(tr)
+            assert J.mode == expected == pathad.plan_jacobian(tr).best
+            assert J.why == pathad.plan_jacobian(tr).why()
+        assert pathad.jacobian(h).why == "elimination: 7 ⊗ + 3 ⊕, against 9 ⊗ + 3 ⊕ for backward"
+        Jt = pathad.jacobian(tall)
+        assert Jt.mode == pathad.plan_jacobian(tall).best and Jt.why.startswith(Jt.mode)
+        assert np.asarray(pathad.jacobian(wide)).tolist() == [[3.0 * 2.0 * math.cos(2.0), 3.0 * math.cos(2.0),
+                                                              math.sin(2.0)]]  # fmt: skip
         assert pathad.jacobian(tall, mode="backward").sweeps == 3
+        assert pathad.jacobian(tall, mode="forward").why is None
+
+    def test_auto_on_a_large_trace_takes_the_fewer_sweeps_without_counting(self, monkeypatch):
+        monkeypatch.setattr(pathad.derivatives, "PLAN_LIMIT", 4)
+        tr = pathad.trace(lambda a, b, c: pathad.sin(a * b) * c, 1.0, 2.0, 3.0)
+        J = pathad.jacobian(tr)
+        assert (J.mode, J.sweeps) == ("backward", 1)
+        assert J.why == "backward: 1 sweeps against 3 (5 edges are more than the planner counts (4))"
 
     def test_rows_and_columns_by_name(self):
         tr = pathad.trace(lambda x, y: {"p": x * y, "s": x + y}, 2.0, 5.0)
