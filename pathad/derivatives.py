@@ -411,7 +411,8 @@ def _auto(tr, columns, rows):
         return plan.best, plan.why()
     mode = "forward" if len(columns) < len(rows) else "backward"
     fewer = f"{min(len(columns), len(rows))} sweeps against {max(len(columns), len(rows))}"
-    reason = f"{edges} edges are more than the planner counts ({PLAN_LIMIT})" if columns and rows else "nothing to count"
+    reason = f"{edges} edges are more than the planner counts ({PLAN_LIMIT})"
+    reason = reason if columns and rows else "nothing to count"
     return mode, f"{mode}: {fewer} ({reason})"
 
 

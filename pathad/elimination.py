@@ -289,12 +289,19 @@ def jacobian_graph(G, columns, rows, weight="partial"):
     ("column", c) before a column, joined by an edge labeled 1.
     """
     graph = G.graph if isinstance(G, Trace) else G
-    columns, rows = list(columns), list(rows)
+    columns, rows = _plain(columns), _plain(rows)
     below, above = _closure(graph._succ, columns), _closure(graph._pred, rows)
     work = nx.MultiDiGraph(graph.subgraph(below & above))
     columns = [_split(work, c, "column", weight) if c in work and work.in_degree(c) else c for c in columns]
     rows = [_split(work, r, "row", weight) if r in work and work.out_degree(r) else r for r in rows]
     return work, columns, rows
+
+
+def _plain(nodes):
+    """The nodes as a list, numpy integers (as ``Trace.arguments`` holds them) as Python ints: a split end is a
+    tuple, and a tuple compared with a numpy integer compares element by element."""
+    items = np.ravel(nodes).tolist() if isinstance(nodes, np.ndarray) else list(nodes)
+    return [n.item() if isinstance(n, np.integer) else n for n in items]
 
 
 def _closure(step, starts):

@@ -167,5 +167,6 @@ def _elimination(graph, columns, rows):
     for v in markowitz([n for n in work if n not in ends], cost, lambda n: {*pred[n], *succ[n]}):
         step_times, step_plus = model_eliminate(pred, succ, v)
         times, plus = times + step_times, plus + step_plus
-    plus += sum(m - 1 for c in columns if c in succ for r, m in succ[c].items() if r in rows)  # parallel edges
+    # an entry that is several parallel edges is summed once per time its row and column are listed
+    plus += sum(max(succ[c].get(r, 0) - 1, 0) for c in columns if c in succ for r in rows)
     return SweepCost("elimination", 0, times, plus)
