@@ -212,7 +212,7 @@ class Structure:
         direction[where, klass] = 1.0  # a position listed twice is seeded in each of its classes
         i, j = np.nonzero(self.pattern)
         at = (i, klass[j]) if forward else (j, klass[i])  # forward: row i read in column j's class
-        return unique.tolist(), direction, reads, at, i, j
+        return unique, direction, reads, at, i, j
 
     def choose(self):
         """(mode, why) for ``mode="auto"``: the colored direction with fewer classes (forward on a tie)."""
@@ -319,20 +319,22 @@ def _columns(tape, points, found, mode):
 def _chunk(tape, program, points, offset, found, mode, groups):
     """One chunk: values and partials, guards and domain checks, the vector sweep, the entries read off."""
     batch = points.shape[1]
-    values, partials = program.values_and_partials(points, found.active)
-    first_guard = program._excuse_traced_point(program.check_guards(lambda p: values[p]), points)
+    replayed, partials = program.values_and_partials(points, found.active)
+    first_guard = program._excuse_traced_point(program.check_guards(replayed.at), points)
     if first_guard is None:
         first_guard = np.full(batch, -1, dtype=np.int64)
     keep = first_guard < 0
-    if not np.isfinite(values).all():
-        _check_inputs(tape, points)
-        program._raise_domain(values, _first_nonfinite(values), first_guard, offset, batch)
-    program._check_partials(values, partials, keep[None, :], offset)
+    if not replayed.finite:  # not known to be: look, and name the first node that is not
+        values = replayed.at(np.arange(tape.n_nodes))
+        if not np.isfinite(values).all():
+            _check_inputs(tape, points)
+            program._raise_domain(values, _first_nonfinite(values), first_guard, offset, batch)
+        program._check_partials(values, partials, keep[None, :], offset)
     matrices, finite = _swept(tape, partials, found, mode)
     bad = ~finite & keep
     for column in np.flatnonzero(bad):
         matrices[column] = _generic_entries(tape, partials[:, column], found, mode, column + offset, batch)
-    return values[found.rows], matrices, first_guard
+    return replayed.at(found.rows), matrices, first_guard
 
 
 def _swept(tape, partials, found, mode):

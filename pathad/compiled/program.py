@@ -56,6 +56,7 @@ class Program:
             raise ReplayError(problem)
         self.input_positions = np.array(list(tape.inputs.values()), dtype=np.int64)
         self._active = {}
+        self._vector_rows = {}
         self._read_operands()
         self._plan_guards()
         self._numpy_planned = False  # numba runs the program unit by unit (see Layout) and needs no levels
@@ -353,25 +354,44 @@ class Program:
         return Replayed(values, None, partials, None, values[tape.outputs], grads, False)
 
     def values_and_partials(self, points, active, backend=None):
-        """Every node's value (n, B), and the partials (E, B) of the edges between nodes of the mask ``active``
-        (0 on the others, which are not computed): what a Jacobian's vector sweeps read.
+        """(:class:`Replayed`, partials (E, B)): every node's value, and the partials of the edges between nodes
+        of the mask ``active`` (0 on the others, which are not computed): what a Jacobian's vector sweeps read.
 
         numba runs the layout that keeps every node (no fused sums) without a
-        backward pass; numpy evaluates level by level, then every partial.
+        backward pass, and its ``finite`` covers every value and partial it
+        computed; numpy evaluates level by level, then every partial (its
+        ``finite`` is False: not checked).
         """
-        tape = self.tape
-        needed = (active[tape.src] & active[tape.dst])[:, None]
-        if (backend or tape._replay_backend(points.shape[1])) == "numba":
+        rows, unneeded = self._partial_rows(active)
+        if rows is not None and (backend or self.tape._replay_backend(points.shape[1])) == "numba":
             layout = self.layout(True)
-            slots = np.zeros(layout.n_slots, dtype=np.bool_)
-            slots[layout.slot_of_node[active & (layout.slot_of_node >= 0)]] = True
-            values, partials, _, _ = run_program(layout.program, points, None, -1, slots, layout.workspace)
-            replayed = Replayed(values, layout.slot_of_node, partials, layout.edge_row, None, None, False)
-            values, partials = replayed.everything()
-            return values, np.where(needed, partials, 0.0)
+            values, partials, _, finite = run_program(layout.program, points, None, -1, rows[1], layout.workspace)
+            weights = partials[rows[0]]
+            weights[unneeded] = 0.0
+            return Replayed(values, layout.slot_of_node, None, None, None, None, finite), weights
         with spending("program_one" if points.shape[1] == 1 else "program_batch"):
             values = self.forward_values(points)
-            return values, np.where(needed, self.partials(values), 0.0)
+            weights = self.partials(values)
+            weights[unneeded] = 0.0
+            return Replayed(values, None, None, None, None, None, False), weights
+
+    def _partial_rows(self, active):
+        """For the mask ``active``: ((row of each edge's partial in the numba layout, active slots), or None
+        when the layout lacks a partial some needed edge has; the edges not needed), kept per mask."""
+        key = active.tobytes()
+        if key not in self._vector_rows:
+            tape = self.tape
+            needed = active[tape.src] & active[tape.dst]
+            rows = None
+            if self.tape.backend != "numpy":
+                layout = self.layout(True)
+                edge_row = layout.edge_row
+                if not (needed & (edge_row < 0)).any():
+                    slots = np.zeros(layout.n_slots, dtype=np.bool_)
+                    slots[layout.slot_of_node[active & (layout.slot_of_node >= 0)]] = True
+                    rows = (np.where(needed, edge_row, 0), slots)
+            self._vector_rows[key] = (rows, np.flatnonzero(~needed))
+        return self._vector_rows[key]
 
     def active_nodes(self, output, wrt):
         """Mask of the nodes on paths from the inputs ``wrt`` (rows; None: all) to ``output``."""
