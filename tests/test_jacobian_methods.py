@@ -25,12 +25,12 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from test_planner import counted_pattern, counted_sweeps
 
 import pathad
 from pathad.coloring import color
 from pathad.derivatives import JACOBIAN_MODES
 from pathad.elimination import ORDERS, eliminated_jacobian, jacobian_graph
-from pathad.enumeration import start_bits
 from pathad.planner import METHODS, plan_jacobian
 
 #: order="optimal" searches 2^n subsets; the library allows 14 nodes, the tests keep to this many for time.
@@ -413,25 +413,6 @@ def test_a_colouring_is_valid_cell_by_cell(pattern, axis):
 
 
 # --- the planner ----------------------------------------------------------------------------------------------------
-
-
-def counted_sweeps(obj, groups, starts, ends, forward):
-    """(⊗, ⊕) of one counted REAL sweep per group of starts (their indices), restricted to ``ends``."""
-    real = pathad.counted(pathad.REAL)
-    for group in groups:
-        pathad.solve(obj, [starts[j] for j in group], direction="forward" if forward else "backward",
-                     semiring=real, targets=ends)  # fmt: skip
-    return real.count.times, real.count.plus
-
-
-def counted_pattern(obj, columns, rows):
-    """(⊗, ⊕) of the counted BITSETS sweep that finds the pattern: from the shorter side."""
-    bits = pathad.counted(pathad.BITSETS)
-    forward = len(columns) <= len(rows)
-    starts, ends = (columns, rows) if forward else (rows, columns)
-    pathad.solve(obj, start_bits(starts), direction="forward" if forward else "backward", semiring=bits,
-                 targets=ends)  # fmt: skip
-    return bits.count.times, bits.count.plus
 
 
 def check_plan(obj, columns, rows):

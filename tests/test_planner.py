@@ -13,21 +13,23 @@ from pathad.enumeration import pattern_of, start_bits
 from pathad.planner import METHODS, plan_jacobian
 
 
-def counted_sweeps(tr, groups, starts, ends, forward):
-    """The ⊗ and ⊕ of one counted REAL sweep per group of starts (what the methods perform)."""
+def counted_sweeps(obj, groups, starts, ends, forward):
+    """The ⊗ and ⊕ of one counted REAL sweep per group of starts (their indices), restricted to ``ends``: what
+    the methods perform (``obj`` a trace or a graph)."""
     real = pathad.counted(pathad.REAL)
     for group in groups:
-        pathad.solve(tr.graph, [starts[j] for j in group], direction="forward" if forward else "backward",
+        pathad.solve(obj, [starts[j] for j in group], direction="forward" if forward else "backward",
                      semiring=real, targets=ends)  # fmt: skip
     return real.count.times, real.count.plus
 
 
-def counted_pattern(tr, columns, rows):
+def counted_pattern(obj, columns, rows):
+    """The ⊗ and ⊕ of the counted BITSETS sweep that finds the pattern: from the shorter side."""
     bits = pathad.counted(pathad.BITSETS)
     forward = len(columns) <= len(rows)
     starts, ends = (columns, rows) if forward else (rows, columns)
-    seeds = start_bits(starts)
-    pathad.solve(tr.graph, seeds, direction="forward" if forward else "backward", semiring=bits, targets=ends)
+    pathad.solve(obj, start_bits(starts), direction="forward" if forward else "backward", semiring=bits,
+                 targets=ends)  # fmt: skip
     return bits.count.times, bits.count.plus
 
 
