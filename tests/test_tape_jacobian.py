@@ -198,3 +198,10 @@ def test_the_pattern_is_kept_between_calls():
     first = tape.jacobian(at=np.full(9, 0.7))
     again = tape.jacobian(at=np.full(9, 0.8))
     assert first.coloring is again.coloring and len(tape._structures) == 1
+
+
+@pytest.mark.parametrize("f, n", PROGRAMS, ids=[f.__name__ for f, _ in PROGRAMS])
+def test_the_tapes_sparsity_is_the_traces(f, n):
+    tr = trace(f, *([0.6] * n))
+    assert (compile(tr).sparsity() == pathad.sparsity(tr)).all()
+    assert (compile(tr).sparsity(wrt=[0], of=[tr.outputs[-1]]) == pathad.sparsity(tr, [0], [tr.outputs[-1]])).all()

@@ -104,6 +104,18 @@ class JacobianMethods:
             why=setup.why,
         )
 
+    def sparsity(self, of=None, wrt=None):
+        """The Jacobian's sparsity pattern, ``pattern[i, j]``: does row i depend on column j (structurally)?
+
+        Rows and columns as for :meth:`jacobian`; found by one BOOLEAN vector
+        sweep and kept, as :func:`pathad.sparsity` finds it on a trace.
+
+        >>> from pathad import compile, trace
+        >>> compile(trace(lambda x, y, z: (x * y, z + 1.0), 1.0, 2.0, 3.0)).sparsity().astype(int).tolist()
+        [[1, 1, 0], [0, 0, 1]]
+        """
+        return self._jacobian_setup(of, wrt, "forward").found.pattern.copy()
+
     def _jacobian_setup(self, of, wrt, mode):
         """What a Jacobian's calls for (of, wrt, mode) share, kept when they can be a key."""
         try:
