@@ -47,3 +47,11 @@ def test_bench_peers_without_peers():
     out = run("bench_peers.py", "--quick", "--only", "1", "3", "--without", "micrograd", "torch", "jax", "casadi")
     assert "1. h(x, y)" in out and "3. compiled replay" in out and "2. scalar programs" not in out
     assert out.count("not installed") >= 3 + 6 * 3  # the peers' rows of table 1, their cells in table 3
+
+
+def test_bench_jacobian_quick_runs():
+    """The three functions' tables, at one point and batched, with whatever peers are installed; they agree."""
+    out = run("bench_jacobian.py", "--quick")
+    for title in ("dense 20→3: the Jacobian at one point", "dense 3→20", "banded 12→12", "at 4 points at once"):
+        assert title in out
+    assert "goals:" in out and "DIFFERENT" not in out and "agrees with pathad's" in out
