@@ -28,12 +28,15 @@ Examples
 ((9, 3), 'elimination')
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from .coloring import COLOR_LIMIT, color, meetings
 from .cost import SweepCost
 from .elimination import jacobian_graph, markowitz, model_eliminate, multiplicities
-from .enumeration import pattern_of, start_bits
+from .enumeration import start_bits
 from .semirings import BITSETS
 from .solver import solve
 from .tracing import Trace, resolve_node
@@ -88,16 +91,29 @@ def plan_jacobian(tr, wrt=None, of=None):
 
 
 def plan_nodes(tr, graph, columns, rows):
-    """:func:`plan_jacobian` for lists of node ids."""
+    """:func:`plan_jacobian` for lists of node ids.
+
+    Two BITSETS sweeps serve every count: ``ahead`` (node -> the columns
+    that reach it) and ``behind`` (node -> the rows it reaches).  A forward
+    sweep from column j takes the edges u→v with bit j in ahead[u] and v in
+    ``behind`` (some row is reached from v); backward alike; the pattern is
+    ahead at the rows.
+    """
+    ahead, behind = _bits(tr, columns, True), _bits(tr, rows, False)
+
+    def sweeps(forward, groups, name):
+        starts, bits, useful = (columns, ahead, behind) if forward else (rows, behind, ahead)
+        return _sweeps(graph, starts, bits, useful, forward, groups, name)
+
     costs = {
-        "forward": _sweeps(graph, tr, columns, rows, True, [[j] for j in range(len(columns))], "forward"),
-        "backward": _sweeps(graph, tr, rows, columns, False, [[i] for i in range(len(rows))], "backward"),
+        "forward": sweeps(True, [[j] for j in range(len(columns))], "forward"),
+        "backward": sweeps(False, [[i] for i in range(len(rows))], "backward"),
     }
-    pattern = pattern_of(tr, columns, rows)
-    # the pattern's own sweep: pattern_of's, one BITSETS sweep from every start of the shorter side
+    pattern = np.array([[(ahead.get(r, 0) >> j) & 1 for j in range(len(columns))] for r in rows], dtype=bool)
+    pattern = pattern.reshape(len(rows), len(columns))
+    # what finding the pattern costs: one BITSETS sweep from every start of the shorter side (pattern_of's)
     by_columns = len(columns) <= len(rows)
-    first, other = (columns, rows) if by_columns else (rows, columns)
-    finding = _sweeps(graph, tr, first, other, by_columns, [list(range(len(first)))], "pattern")
+    finding = sweeps(by_columns, [list(range(len(columns if by_columns else rows)))], "pattern")
     skipped = {}
     for name, forward in (("colored-forward", True), ("colored-backward", False)):
         axis = "columns" if forward else "rows"
@@ -105,19 +121,16 @@ def plan_nodes(tr, graph, columns, rows):
         if met > COLOR_LIMIT:
             skipped[name] = f"colouring its {axis} would meet {met} pairs (limit {COLOR_LIMIT})"
             continue
-        groups = color(pattern, axis=axis).groups
-        starts, ends = (columns, rows) if forward else (rows, columns)
-        swept = _sweeps(graph, tr, starts, ends, forward, groups, name)
+        swept = sweeps(forward, color(pattern, axis=axis).groups, name)
         costs[name] = SweepCost(name, swept.sweeps + 1, swept.times + finding.times, swept.plus + finding.plus)
     costs["elimination"] = _elimination(graph, columns, rows)
     best = min(costs, key=lambda m: (costs[m].total, METHODS.index(m)))
     return Plan(costs, best, skipped)
 
 
-def _sweeps(graph, tr, starts, ends, forward, groups, name):
-    """The ⊗ and ⊕ of one sweep per group of ``starts`` (their indices), each restricted to reach ``ends``."""
-    reach = _bits(tr, starts, forward)  # node -> the starts that reach it, as bits
-    useful = _reached(tr, ends, not forward)  # the nodes from which some end is reached
+def _sweeps(graph, starts, reach, useful, forward, groups, name):
+    """The ⊗ and ⊕ of one sweep per group of ``starts`` (their indices), each restricted to the ``useful`` nodes
+    (those from which some end is reached); ``reach``: node -> the starts that reach it, as bits."""
     edges = graph.edges() if forward else ((v, u) for u, v in graph.edges())  # (tail, head) in sweep order
     taken = [(u, v, reach.get(u, 0)) for u, v in edges if u in useful and v in useful]
     if all(len(group) == 1 for group in groups):  # a sweep per start: count the starts by their bits
@@ -152,10 +165,6 @@ def _bits(tr, starts, forward):
     return solve(tr, seeds, direction="forward" if forward else "backward", semiring=BITSETS) if seeds else {}
 
 
-def _reached(tr, ends, forward):
-    return set(solve(tr, list(ends), direction="forward" if forward else "backward", semiring="boolean"))
-
-
 def _elimination(graph, columns, rows):
     """The ⊗ and ⊕ of :func:`pathad.elimination.eliminated_jacobian` in Markowitz order, on the model of
     :func:`~pathad.elimination.model_eliminate`: the same graph, the same choices, the same counts, no products."""
@@ -168,5 +177,6 @@ def _elimination(graph, columns, rows):
         step_times, step_plus = model_eliminate(pred, succ, v)
         times, plus = times + step_times, plus + step_plus
     # an entry that is several parallel edges is summed once per time its row and column are listed
-    plus += sum(max(succ[c].get(r, 0) - 1, 0) for c in columns if c in succ for r in rows)
+    listed = Counter(rows)
+    plus += sum((m - 1) * listed[r] for c in columns if c in succ for r, m in succ[c].items() if m > 1 and r in listed)
     return SweepCost("elimination", 0, times, plus)
