@@ -25,6 +25,7 @@ import numpy as np
 
 from ..coloring import Coloring, color
 from ..errors import BranchError, ReplayError
+from .numba_backend import NUMBA_CODES, call_kernel, choose, plan_arrays
 from .program import _check_inputs, _first_nonfinite
 from .schedule import ARRAY_SEMIRINGS
 
@@ -186,6 +187,7 @@ class Structure:
         self.columns, self.rows = np.asarray(columns, dtype=np.int64), np.asarray(rows, dtype=np.int64)
         self.active = tape._reach(self.columns.tolist(), True) & tape._reach(self.rows.tolist(), False)
         self.edges = int((self.active[tape.src] & self.active[tape.dst]).sum())
+        self.n_nodes = tape.n_nodes
         self.pattern = _pattern(tape, self.columns, self.rows)
         self._colorings = {}
 
@@ -203,14 +205,16 @@ class Structure:
         return self._colorings[mode]
 
     def seeding(self, mode):
-        """(seeds, their values per class, nodes read, (read, class) per nonzero, nonzero rows, nonzero columns)
-        for the vector sweep of ``mode``; None when the pattern is empty."""
+        """(seeds, their values per class, nodes read, (read, class) per nonzero, nonzero rows, nonzero columns,
+        (the nonzeros' flat indices into a point's swept values, into its matrix)) for the vector sweep of
+        ``mode``; None when the pattern is empty."""
         key = ("seeding", mode)
         if key not in self._colorings:
             self._colorings[key] = self._seeding(mode)
         return self._colorings[key]
 
     def _seeding(self, mode):
+        tape_nodes = self.n_nodes
         groups = self.coloring(mode).groups
         if not (groups and self.pattern.any()):
             return None
@@ -224,7 +228,20 @@ class Structure:
         direction[where, klass] = 1.0  # a position listed twice is seeded in each of its classes
         i, j = np.nonzero(self.pattern)
         at = (i, klass[j]) if forward else (j, klass[i])  # forward: row i read in column j's class
-        return unique, direction, reads, at, i, j
+        # the same as flat indices: into one point's swept values (class g, node v at g·n + v), into its matrix
+        flat = (at[1] * tape_nodes + reads[at[0]], i * self.pattern.shape[1] + j)
+        return unique, direction, reads, at, i, j, flat
+
+    def numba_sweep(self, tape, mode, batch):
+        """The :class:`_NumbaSweep` of ``mode`` for ``batch`` points, kept (a few batch sizes)."""
+        key = ("numba", mode, batch)
+        found = self._colorings.get(key)
+        if found is None:
+            if sum(isinstance(k, tuple) and k[0] == "numba" for k in self._colorings) >= 8:
+                for old in [k for k in self._colorings if isinstance(k, tuple) and k[0] == "numba"]:
+                    del self._colorings[old]
+            found = self._colorings[key] = _NumbaSweep(tape, self.seeding(mode), mode in _FORWARD, batch)
+        return found
 
     def choose(self):
         """(mode, why) for ``mode="auto"``: the colored direction with fewer classes (forward on a tie)."""
@@ -357,8 +374,13 @@ def _swept(tape, partials, found, mode):
     seeding = found.seeding(mode)
     if seeding is None:
         return matrices, np.ones(batch, dtype=bool)
-    seeds, direction, reads, at, i, j = seeding
+    seeds, direction, reads, at, i, j, flat = seeding
     width = direction.shape[1]
+    if choose(tape.backend, "sweep") == "numba":
+        swept = found.numba_sweep(tape, mode, batch)(partials)  # (B·width, n): row b·width + g
+        entries = swept.reshape(batch, -1)[:, flat[0]]  # (B, nnz)
+        matrices.reshape(batch, -1)[:, flat[1]] = entries
+        return matrices, np.isfinite(entries).all(axis=1)
     seed_values = np.tile(direction, (1, batch)) if batch > 1 else direction  # column b·width + g: point b, class g
     weights = np.repeat(partials, width, axis=1) if width > 1 else partials
     swept = tape._run(seeds, mode in _FORWARD, weights, ARRAY_SEMIRINGS["real"], batch * width, seed_values)
@@ -366,6 +388,31 @@ def _swept(tape, partials, found, mode):
     entries = compressed[at[0], :, at[1]]  # each nonzero (i, j): its read node's value in its class, (nnz, B)
     matrices[:, i, j] = entries.T
     return matrices, np.isfinite(entries).all(axis=0)
+
+
+class _NumbaSweep:
+    """The compiled vector sweep of one seeding at one batch size, its arrays made once: a call is one copy of
+    the partials (repeated per seed direction, each point's contiguous) and one kernel call."""
+
+    def __init__(self, tape, seeding, forward, batch):
+        seeds, direction, *_ = seeding
+        self.width = direction.shape[1]
+        plan = tape._plan_from(seeds, forward)
+        self.arrays = plan_arrays(plan)
+        self.seeded = np.zeros(plan.n, dtype=np.bool_)
+        self.seeded[seeds] = True
+        self.initial = np.ones((batch * self.width, plan.n))
+        self.initial[:, seeds] = np.tile(direction, (1, batch)).T
+        self.tag = self.arrays[0].dtype.name
+
+    def __call__(self, partials):
+        """Path values (B·width, n) from the partials (E, B)."""
+        weights = partials.T if self.width == 1 else np.repeat(partials.T, self.width, axis=0)
+        weights = np.ascontiguousarray(weights)
+        values = np.empty(self.initial.shape)  # per call: two threads may sweep the same tape
+        call_kernel("sweep", self.tag, NUMBA_CODES["real"], 0.0, self.initial, self.seeded, weights, *self.arrays,
+                    values)  # fmt: skip
+        return values
 
 
 def _generic_entries(tape, partials, found, mode, column, batch):

@@ -40,7 +40,7 @@ from .loops import SUM
 
 __all__ = ["numba_available", "sweep_numba", "run_program", "node_depths", "Units", "SUM", "NUMBA_CODES",
            "kernels", "cache_dir", "is_compiled", "prepare", "choose",
-           "spending", "BREAK_EVEN"]  # fmt: skip
+           "spending", "BREAK_EVEN", "call_kernel", "plan_arrays"]  # fmt: skip
 
 #: Semiring codes of the compiled loops (boolean runs on 0.0/1.0 there).
 NUMBA_CODES = {"real": 0, "counting": 0, "boolean": 1, "max-times": 2, "min-plus": 3, "max-plus": 4}
@@ -136,7 +136,7 @@ def _module_file(key):
     raise OSError(f"pathad cannot write its compiled kernels to {cache_dir()} nor to the temporary directory")
 
 
-def _call(kernel, tag, *args):
+def call_kernel(kernel, tag, *args):
     """Call a kernel; the first call of a kernel and signature (``tag``) on this machine says on stderr that it is
     being compiled, so the 10-30 s it takes are not a silent pause."""
     if (kernel, tag) in _READY:  # the common case, kept cheap: a training step calls this once
@@ -226,7 +226,7 @@ def prepare():
         units = Units(np.zeros((0, 8), dtype), np.zeros((0, 3), dtype), np.zeros(0), np.zeros(0), 1, 0)
         for batch in (1, 2):
             run_program(units, np.zeros((1, batch)), np.zeros(0, dtype), 0, np.ones(1, dtype=np.bool_))
-    _call("depths", "int64", np.zeros((2, 1), dtype=np.int64))
+    call_kernel("depths", "int64", np.zeros((2, 1), dtype=np.int64))
     from .schedule import ARRAY_SEMIRINGS, Schedule
 
     sweep_numba(Schedule(2, np.array([1]), np.array([0])), np.ones((1, 1)), [0], ARRAY_SEMIRINGS["real"])
@@ -250,12 +250,13 @@ def sweep_numba(plan, weights, seeds, semiring, batch=1, seed_values=None):
     initial = np.full((1 if seed_values is None else batch, plan.n), one)
     if seed_values is not None:
         initial[:, seeds] = np.asarray(seed_values, dtype=np.float64).T
-    arrays = _plan_arrays(plan)
-    _call("sweep", arrays[0].dtype.name, NUMBA_CODES[semiring.name], zero, initial, seeded, w, *arrays, values)
+    arrays = plan_arrays(plan)
+    call_kernel("sweep", arrays[0].dtype.name, NUMBA_CODES[semiring.name], zero, initial, seeded, w, *arrays, values)
     return values.T.astype(bool) if as_float else values.T
 
 
-def _plan_arrays(plan):
+def plan_arrays(plan):
+    """A plan's arrays in the order the sweep kernel takes them."""
     return (plan.tree_edge, plan.tree_parent, plan.tree_nodes, plan.tree_offsets, plan.root_nodes,
             plan.root_readers, plan.root_edges, plan.root_starts, plan.root_offsets)  # fmt: skip
 
@@ -326,7 +327,7 @@ def run_program(program, points, back=None, seed=-1, active=None, workspace=None
         active = np.zeros(program.n_slots, dtype=np.bool_)
     values, partials, adjoint = _buffers(program, batch, seed >= 0, workspace)
     kernel = "program_one" if batch == 1 else "program_batch"
-    finite = _call(kernel, program.units.dtype.char, program.units, program.terms, program.signs, program.consts,
+    finite = call_kernel(kernel, program.units.dtype.char, program.units, program.terms, program.signs, program.consts,
                    fixed, points, back, seed, active, values, partials, adjoint)  # fmt: skip
     return values, partials, (adjoint if seed >= 0 else None), finite
 
@@ -369,7 +370,7 @@ def node_depths(node_of):
     node_of = np.ascontiguousarray(node_of, dtype=np.int64)
     if node_of.shape[1] < SMALL and not is_compiled("depths"):  # a small graph needs no compile for this
         return _python_depths(node_of)
-    return _call("depths", "int64", node_of)
+    return call_kernel("depths", "int64", node_of)
 
 
 #: Below this many nodes, a kernel not compiled yet whose result is exact either way (depths, reachability) is

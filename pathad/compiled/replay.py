@@ -395,7 +395,7 @@ class Gradient(Mapping):
 
     A read-only mapping that compares equal to the dict :func:`pathad.gradient`
     returns; values are floats for one point, arrays (B,) for a batch; for an
-    array argument of shape S, arrays of shape S, or (B, *S) for a batch.
+    array argument of shape S, arrays of shape S, or ``(B, *S)`` for a batch.
     ``array`` holds all of them in input order, shape (inputs,) or (inputs, B),
     without building a dict (which, for thousands of inputs, costs more than
     the replay).
