@@ -205,3 +205,15 @@ def test_the_tapes_sparsity_is_the_traces(f, n):
     tr = trace(f, *([0.6] * n))
     assert (compile(tr).sparsity() == pathad.sparsity(tr)).all()
     assert (compile(tr).sparsity(wrt=[0], of=[tr.outputs[-1]]) == pathad.sparsity(tr, [0], [tr.outputs[-1]])).all()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_batch_in_chunks_is_the_batch_at_once(backend, monkeypatch):
+    tape = compile(trace(banded, *([0.5] * 7)), backend=backend)
+    points = _points(7, 9, seed=3).T
+    whole = tape.jacobian(at=points)
+    monkeypatch.setattr("pathad.compiled.jacobians._BUDGET", 1)  # one point per chunk, pattern one start at a time
+    tape = compile(trace(banded, *([0.5] * 7)), backend=backend)
+    chunked = tape.jacobian(at=points)
+    np.testing.assert_array_equal(chunked.matrix, whole.matrix)
+    np.testing.assert_array_equal(chunked.values, whole.values)

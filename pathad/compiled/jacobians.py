@@ -37,7 +37,7 @@ TAPE_JACOBIAN_MODES = ("auto", "forward", "backward", "reverse", "colored-forwar
 _FORWARD = ("forward", "colored-forward")
 
 #: Array elements per chunk of points: (nodes + edges) x points x seed directions.
-_BUDGET = 2**24
+_BUDGET = 2**22
 
 
 class JacobianMethods:
