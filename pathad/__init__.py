@@ -46,10 +46,12 @@ from .functions import *  # noqa: F403  (one function per function primitive of 
 from .io import load, save, to_graphml
 from .planner import Plan, plan_jacobian
 from .primitives import BY_NAME, PRIMITIVES, Primitive
+from .second import Hessian, hessian, hessian_sparsity, hvp
 from .semirings import (
     BITSETS,
     BOOLEAN,
     COUNTING,
+    DUAL,
     MAX_PLUS,
     MAX_TIMES,
     MIN_PLUS,
@@ -94,6 +96,11 @@ __all__ = [
     "SYMBOLIC",
     "SEMIRINGS",
     "BITSETS",
+    "DUAL",
+    "hvp",
+    "hessian",
+    "Hessian",
+    "hessian_sparsity",
     "check_laws",
     "edge_weight",
     "paths",

@@ -84,6 +84,8 @@ from .errors import MissingWeightError, SemiringLawError, UnknownSemiringError
 
 __all__ = [
     "BITSETS",
+    "DUAL",
+    "DualValue",
     "Semiring",
     "REAL",
     "BOOLEAN",
@@ -513,7 +515,44 @@ column (forward) set of a sparsity pattern.
 ('0b111', '0b110')
 """
 
-SEMIRINGS = {s.name: s for s in (REAL, BOOLEAN, COUNTING, MAX_TIMES, MIN_PLUS, MAX_PLUS, SYMBOLIC, BITSETS)}
+class DualValue(NamedTuple):
+    """An element of :data:`DUAL`: a number ``value`` and its derivative ``dot`` along a direction, (a, ȧ)."""
+
+    value: float
+    dot: float
+
+
+def _dual_plus(p, q):
+    return DualValue(p[0] + q[0], p[1] + q[1])
+
+
+def _dual_times(p, q):  # the product rule: (a, ȧ)(b, ḃ) = (ab, aḃ + ȧb)
+    return DualValue(p[0] * q[0], p[0] * q[1] + p[1] * q[0])
+
+
+DUAL = Semiring(
+    "dual",
+    DualValue(0.0, 0.0),
+    DualValue(1.0, 0.0),
+    _dual_plus,
+    _dual_times,
+    description="a path value and its derivative along a direction: backward, a Hessian-vector product",
+    weight="dual",
+    finite=True,
+)
+"""Pairs (a, ȧ) with (a, ȧ) ⊕ (b, ḃ) = (a + b, ȧ + ḃ) and (a, ȧ) ⊗ (b, ḃ) =
+(ab, aḃ + ȧb): dual numbers, a value carried with its derivative along a
+direction v.  Label each edge with its partial and the partial's derivative
+along v (from the second partials and the tangents of the operands) and one
+backward sweep from f gives, at every input x, (∂f/∂x, ∂(∇f·v)/∂x): the
+gradient and the Hessian-vector product together (:func:`pathad.hvp`).  The
+edge weight is the attribute ``"dual"`` unless ``weight=`` says otherwise.
+
+>>> _dual_times(DualValue(2.0, 1.0), DualValue(3.0, 5.0))
+DualValue(value=6.0, dot=13.0)
+"""
+
+SEMIRINGS = {s.name: s for s in (REAL, BOOLEAN, COUNTING, MAX_TIMES, MIN_PLUS, MAX_PLUS, SYMBOLIC, BITSETS, DUAL)}
 
 
 def as_semiring(semiring):
