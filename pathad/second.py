@@ -241,6 +241,9 @@ class Hessian:
     asymmetry : float
         The largest |H[i, j] - H[j, i]| before the two were averaged: rounding,
         unless a second rule were wrong.
+    gradient, value : numpy.ndarray, float or None
+        From :meth:`pathad.compiled.CompiledTape.hessian`: the gradient and
+        the output's value at the points, from the same sweeps.
     """
 
     matrix: np.ndarray
@@ -251,6 +254,8 @@ class Hessian:
     coloring: object = field(default=None, repr=False, compare=False)
     asymmetry: float = field(default=0.0, repr=False, compare=False)
     shape: tuple = field(default=None, repr=False, compare=False)
+    gradient: np.ndarray = field(default=None, repr=False, compare=False)
+    value: object = field(default=None, repr=False, compare=False)
 
     def __array__(self, dtype=None, copy=None):
         return self.matrix if dtype is None else self.matrix.astype(dtype)

@@ -15,6 +15,7 @@ from ..semirings import SEMIRINGS, as_semiring
 from ..solver import is_forward
 from ..tracing import Trace, _as_tree
 from .freeze import freeze_graph, freeze_tape
+from .hessians import HessianMethods
 from .jacobians import JacobianMethods
 from .numba_backend import SMALL, choose, is_compiled, numba_available, spending, sweep_numba
 from .paths import Sweep, semiring_weights
@@ -89,7 +90,7 @@ def _backend(backend):
 # --- the compiled tape -----------------------------------------------------------
 
 
-class CompiledTape(ReplayMethods, JacobianMethods):
+class CompiledTape(ReplayMethods, JacobianMethods, HessianMethods):
     """A graph frozen into numpy arrays: vectorized sweeps and batched replay.
 
     Build one with :func:`compile`.  Nodes are numbered by *position* 0..n-1 in

@@ -1,0 +1,323 @@
+"""Hessian-vector products and Hessians of a compiled tape at new points, batched.
+
+The trace's way (:mod:`pathad.second`) on arrays, every (point, direction)
+pair a column of one vector sweep:
+
+1. one replay gives every value and partial;
+2. a forward vector sweep seeded with the directions gives every node's
+   tangent ȧ (forward mode);
+3. the second partials of the primitive table, one numpy call per (op,
+   operand pair), give each edge label's rate ẇ = Σ_k ∂²u/∂a_j∂a_k · ȧ_k;
+4. the backward sweep in the DUAL semiring.  Its pairs (ā, ǡ) split into two
+   REAL sweeps: ā is the adjoint, and ǡ_u = Σ_e (w_e ǡ_s + ẇ_e ā_s) is a
+   backward sweep of the partials seeded at every node u with its own
+   c_u = Σ_e ẇ_e ā_s (the ``seed_values`` of the sweep).  At the inputs, ā is
+   the gradient and ǡ the Hessian-vector product.
+
+A Hessian takes one direction per colour class of its sparsity pattern
+(found structurally on the tape, as :func:`pathad.hessian_sparsity` finds it
+on a trace), all in the same sweeps.
+"""
+
+import numpy as np
+
+from ..coloring import color
+from ..errors import BranchError, DomainError
+from ..primitives import PRIMITIVES, is_zero_rule
+from .freeze import OPS
+from .program import _check_inputs, _first_nonfinite
+from .program_numpy import _call
+from .schedule import ARRAY_SEMIRINGS
+
+__all__ = ["HessianMethods"]
+
+_REAL = ARRAY_SEMIRINGS["real"]
+
+
+class HessianMethods:
+    """The second-derivative half of :class:`~pathad.compiled.CompiledTape` (a mixin)."""
+
+    def hvp(self, v, *args, of=None, at=None, fixed=None, retrace=None, **inputs):
+        """The Hessian-vector product H·v of one output at new inputs: an array (n_inputs,) or (B, n_inputs).
+
+        Parameters
+        ----------
+        v : array_like
+            The direction, one component per input in the tape's input
+            order: shape (n_inputs,), the same at every point, or (B, n_inputs)
+            one per point.
+        *args, at, fixed, retrace, **inputs
+            The points, as for :meth:`evaluate`.
+        of : reference, optional
+            The output (default: the only one).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pathad import compile, trace
+        >>> tape = compile(trace(lambda x, y: x * x * y, 3.0, 2.0))
+        >>> tape.hvp([1.0, 0.0], at=[3.0, 2.0]).tolist()
+        [4.0, 6.0]
+        >>> tape.hvp([1.0, 0.0], at=np.array([[3.0, 1.0], [2.0, 5.0]])).tolist()
+        [[4.0, 6.0], [10.0, 2.0]]
+        """
+        self._program  # noqa: B018 - first: a tape without operations says so before anything else
+        points, scalar = self._points(args, inputs, at, fixed)
+        output = self._output(of)
+        directions = np.asarray(v, dtype=np.float64)
+        batch = points.shape[1]
+        if directions.shape not in ((len(self.inputs),), (batch, len(self.inputs))):
+            raise ValueError(f"v needs shape ({len(self.inputs)},) or ({batch}, {len(self.inputs)}) for "
+                             f"{batch} point(s), got {directions.shape}")  # fmt: skip
+        if not np.isfinite(directions).all():
+            raise ValueError("v must be finite")
+        # one direction per point: column b of the sweeps is point b with its own direction
+        per_point = np.broadcast_to(directions, (batch, len(self.inputs))).T
+        _, _, products = _second_order(self, points, output, per_point[:, :, None], retrace)
+        result = products[:, :, 0]  # (inputs, B)
+        return result[:, 0] if scalar else result.T
+
+    def hessian(self, *args, of=None, at=None, fixed=None, retrace=None, mode="auto", **inputs):
+        """The Hessian of one output with respect to every input at new points, by coloured HVPs in one sweep.
+
+        Parameters
+        ----------
+        *args, at, fixed, retrace, **inputs
+            The points, as for :meth:`evaluate`.
+        of : reference, optional
+            The output (default: the only one).
+        mode : {"auto", "dense", "colored"}
+            As for :func:`pathad.hessian`: one direction per input, or per
+            colour class of the structural pattern ("auto": the fewer).
+
+        Returns
+        -------
+        pathad.Hessian
+            ``matrix`` (n, n) for one point, (B, n, n) for a batch;
+            ``gradient`` and ``value`` too, from the same sweeps.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pathad import compile, trace
+        >>> def rosenbrock(x, y):
+        ...     return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+        >>> tape = compile(trace(rosenbrock, 0.0, 0.0))
+        >>> H = tape.hessian(-1.2, 1.0)
+        >>> H.matrix.tolist(), H.gradient.round(12).tolist()
+        ([[1330.0, 480.0], [480.0, 200.0]], [-215.6, -88.0])
+        """
+        from ..second import HESSIAN_MODES, Hessian  # pathad.second builds on the trace; imported when used
+
+        self._program  # noqa: B018
+        if mode not in HESSIAN_MODES:
+            raise ValueError(f"mode must be one of {', '.join(map(repr, HESSIAN_MODES))}, got {mode!r}")
+        points, scalar = self._points(args, inputs, at, fixed)
+        output = self._output(of)
+        n = len(self.inputs)
+        pattern = self.hessian_sparsity(of)
+        coloring = color(pattern) if mode != "dense" else None
+        if mode == "auto":
+            mode = "colored" if coloring.count < n else "dense"
+        groups = coloring.groups if mode == "colored" else [[j] for j in range(n)]
+        directions = np.zeros((n, len(groups)))
+        for g, members in enumerate(groups):
+            directions[members, g] = 1.0
+        batch = points.shape[1]
+        value, gradient, products = _second_order(
+            self, points, output, np.broadcast_to(directions[:, None, :], (n, batch, len(groups))), retrace
+        )
+        raw = np.zeros((batch, n, n))
+        klass = np.empty(n, dtype=np.int64)
+        for g, members in enumerate(groups):
+            klass[members] = g
+        rows, columns = np.nonzero(pattern) if mode == "colored" else np.indices((n, n)).reshape(2, -1)
+        raw[:, rows, columns] = products[rows, :, klass[columns]].T  # entry (i, j): row i of j's class
+        asymmetry = float(np.abs(raw - raw.transpose(0, 2, 1)).max(initial=0.0))
+        matrix = (raw + raw.transpose(0, 2, 1)) / 2
+        result = Hessian(
+            matrix[0] if scalar else matrix,
+            tuple(self.inputs),
+            self.label(output),
+            mode,
+            len(groups),
+            coloring if mode == "colored" else None,
+            asymmetry,
+            None,
+            gradient=gradient[:, 0] if scalar else gradient.T,
+            value=float(value[0]) if scalar else value,
+        )
+        return result
+
+    def hessian_sparsity(self, of=None):
+        """The structural pattern of the Hessian of ``of`` with respect to every input (kept per output).
+
+        Inputs i and j meet where a node on the way to ``of`` has two operands
+        (or one twice) with a second partial that is not identically zero,
+        i reaching the one and j the other; the reach is one BOOLEAN vector
+        sweep from the inputs (each in its own column).
+
+        >>> from pathad import compile, trace
+        >>> compile(trace(lambda x, y, z: x * y + z * z, 1.0, 2.0, 3.0)).hessian_sparsity().astype(int).tolist()
+        [[0, 1, 0], [1, 0, 0], [0, 0, 1]]
+        """
+        output = self._output(of)
+        cache = self.__dict__.setdefault("_hessian_patterns", {})
+        if output not in cache:
+            cache[output] = _hessian_pattern(self, output)
+        return cache[output].copy()
+
+
+def _hessian_pattern(tape, output):
+    from .jacobians import structure
+
+    program = tape._program
+    n = len(tape.inputs)
+    inputs = list(tape.inputs.values())
+    reach = structure(tape, inputs, list(range(tape.n_nodes))).pattern  # (nodes, inputs): node depends on input
+    behind = tape._reach([output], False)
+    pattern = np.zeros((n, n), dtype=bool)
+    for code in np.unique(tape.codes[tape.codes > 0]):
+        primitive = PRIMITIVES[OPS[code]]
+        nodes = np.flatnonzero((tape.codes == code) & behind)
+        for (j, k), rule in zip(_pairs(primitive.arity), primitive.second):
+            if is_zero_rule(rule) or not nodes.size:
+                continue
+            a, b = program.node_of[j, nodes], program.node_of[k, nodes]
+            both = (a >= 0) & (b >= 0)
+            if both.any():
+                left, right = reach[a[both]].astype(np.int64), reach[b[both]].astype(np.int64)
+                meets = (left.T @ right) > 0
+                pattern |= meets | meets.T
+    return pattern
+
+
+def _pairs(arity):
+    return [(0, 0)] if arity == 1 else [(0, 0), (0, 1), (1, 1)]
+
+
+def _second_order(tape, points, output, directions, retrace):
+    """(value (B,), gradient (inputs, B), H·v (inputs, B, k)) for directions (inputs, B, k) at ``points``."""
+    program = tape._program
+    batch, width = points.shape[1], directions.shape[2]
+    inputs = np.array(list(tape.inputs.values()), dtype=np.int64)
+    active = tape._reach(inputs.tolist(), True) & tape._reach([output], False)
+    replayed, partials = program.values_and_partials(points, active)
+    values = replayed.at(np.arange(tape.n_nodes))
+    first_guard = program._excuse_traced_point(program.check_guards(replayed.at), points)
+    if first_guard is not None:
+        if retrace is None:
+            raise BranchError(program.branch_message(points, first_guard))
+        return _retraced(tape, points, output, directions, retrace, first_guard)
+    if not np.isfinite(values).all():
+        _check_inputs(tape, points)
+        program._raise_domain(values, _first_nonfinite(values), np.full(batch, -1, dtype=np.int64), 0, batch)
+    program._check_partials(values, partials, np.ones((1, batch), dtype=bool), 0)
+    # 2. tangents: columns b·width + g (point b, direction g)
+    wide = np.repeat(partials, width, axis=1) if width > 1 else partials
+    seed_values = directions.reshape(len(inputs), batch * width)
+    tangents = tape._run(inputs, True, wide, _REAL, batch * width, seed_values)
+    # 3. each edge's rate; 4. the adjoint, the sources c and the second sweep
+    rates = _rates(tape, program, values, tangents, active, width)
+    adjoint = tape._run([output], False, partials, _REAL, batch)
+    spread = np.repeat(adjoint, width, axis=1) if width > 1 else adjoint
+    sources = np.zeros((tape.n_nodes, batch * width))
+    np.add.at(sources, tape.src, rates * spread[tape.dst])
+    seeds = np.flatnonzero(np.any(sources != 0, axis=1))
+    products = np.zeros((tape.n_nodes, batch * width))
+    if seeds.size:
+        products = tape._run(seeds, False, wide, _REAL, batch * width, sources[seeds])
+    found = products[inputs]
+    finite = np.isfinite(found).all(axis=0).reshape(batch, width).all(axis=1) & np.isfinite(adjoint[inputs]).all(0)
+    if not finite.all():
+        column = int(np.flatnonzero(~finite)[0])
+        raise DomainError(
+            f"the Hessian-vector product of {tape.label(output)} is not a finite number at batch element "
+            f"{column}: a product of partials or second partials overflows on the way"
+        )
+    return values[output], adjoint[inputs], found.reshape(len(inputs), batch, width)
+
+
+def _rates(tape, program, values, tangents, active, width):
+    """Each edge's rate along its column's direction, (E, B·width): Σ_k ∂²u/∂a_j∂a_k · ȧ_k, by op group."""
+    batch = values.shape[1]
+    rates = np.zeros((tape.n_edges, batch * width))
+    for code in np.unique(tape.codes[tape.codes > 0]):
+        primitive = PRIMITIVES[OPS[code]]
+        nodes = np.flatnonzero((tape.codes == code) & active)
+        if not nodes.size or all(map(is_zero_rule, primitive.second)):
+            continue
+        arity = primitive.arity
+        operands = [_operand(program, values, j, nodes) for j in range(arity)]
+        result = values[nodes]
+        dots = [_tangent(program, tangents, j, nodes, width) for j in range(arity)]
+        second = {}
+        for (j, k), rule in zip(_pairs(arity), primitive.second):
+            both = (program.node_of[j, nodes] >= 0) & (program.node_of[k, nodes] >= 0)
+            if is_zero_rule(rule) or not both.any():
+                continue  # a pair with a constant has no rate to give (pow's exponent rules at a negative base)
+            with np.errstate(all="ignore"):
+                found = np.asarray(_call(rule, operands, (result,))) * np.ones_like(result)
+            found[~both] = 0.0
+            _check_second(tape, primitive, found, nodes, values, program)
+            second[j, k] = second[k, j] = found
+        for j in range(arity):
+            edges = program.edge_of[j, nodes]
+            traced = edges >= 0
+            if not traced.any():
+                continue
+            rate = np.zeros((nodes.size, batch * width))
+            for k in range(arity):
+                if (j, k) in second and dots[k] is not None:
+                    rate += np.repeat(second[j, k], width, axis=1) * dots[k]
+            rates[edges[traced]] = rate[traced]
+    return rates
+
+
+def _operand(program, values, j, nodes):
+    """Operand j of ``nodes`` at every point, (nodes, B): a node's values or a constant."""
+    sources = program.node_of[j, nodes]
+    found = np.repeat(program.const_of[j, nodes][:, None], values.shape[1], axis=1)
+    traced = sources >= 0
+    found[traced] = values[sources[traced]]
+    return found
+
+
+def _tangent(program, tangents, j, nodes, width):
+    """Operand j's tangent, (nodes, B·width); None when every operand j is a constant."""
+    sources = program.node_of[j, nodes]
+    traced = sources >= 0
+    if not traced.any():
+        return None
+    found = np.zeros((nodes.size, tangents.shape[1]))
+    found[traced] = tangents[sources[traced]]
+    return found
+
+
+def _check_second(tape, primitive, found, nodes, values, program):
+    """A DomainError naming the first node where a second partial has no finite value."""
+    bad = ~np.isfinite(found)
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        node = int(nodes[row])
+        reason = f"its second derivative in its operands is {found[row, column]}"
+        raise DomainError(program._describe(values, node, int(column), 0, values.shape[1], reason))
+
+
+def _retraced(tape, points, output, directions, retrace, first_guard):
+    """The points one at a time, each from the tape its own trace gives (those on this branch from this one)."""
+    index = tape.outputs.index(output) if output in tape.outputs else None
+    if index is None:
+        from ..errors import ReplayError
+
+        raise ReplayError("retrace= needs the differentiated node to be one of the program's outputs")
+    batch, width = points.shape[1], directions.shape[2]
+    value, gradient = np.empty(batch), np.empty((len(tape.inputs), batch))
+    products = np.empty((len(tape.inputs), batch, width))
+    for b in range(batch):
+        point = points[:, b : b + 1]
+        source = tape if first_guard[b] < 0 else tape._retraced(retrace, points[:, b])
+        part = _second_order(source, point, source.outputs[index], directions[:, b : b + 1], None)
+        value[b], gradient[:, b], products[:, b] = part[0][0], part[1][:, 0], part[2][:, 0]
+    return value, gradient, products
+
