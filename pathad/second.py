@@ -239,7 +239,7 @@ class Hessian:
     coloring : Coloring or None
         For "colored": the columns that shared an HVP.
     asymmetry : float
-        The largest |H[i, j] - H[j, i]| before the two were averaged: rounding,
+        The largest difference between H[i, j] and H[j, i] before the two were averaged: rounding,
         unless a second rule were wrong.
     gradient, value : numpy.ndarray, float or None
         From :meth:`pathad.compiled.CompiledTape.hessian`: the gradient and

@@ -223,7 +223,7 @@ def _second_order(tape, points, output, directions, retrace):
     spread = np.repeat(adjoint, width, axis=1) if width > 1 else adjoint
     sources = np.zeros((tape.n_nodes, batch * width))
     np.add.at(sources, tape.src, rates * spread[tape.dst])
-    seeds = np.flatnonzero(np.any(sources != 0, axis=1))
+    seeds = _source_nodes(tape)  # the same seeds at every point, so that the sweep's plan is made once
     products = np.zeros((tape.n_nodes, batch * width))
     if seeds.size:
         products = tape._run(seeds, False, wide, _REAL, batch * width, sources[seeds])
@@ -236,6 +236,17 @@ def _second_order(tape, points, output, directions, retrace):
             f"{column}: a product of partials or second partials overflows on the way"
         )
     return values[output], adjoint[inputs], found.reshape(len(inputs), batch, width)
+
+
+def _source_nodes(tape):
+    """The nodes that can have a source c_u: the tails of the edges into ops with a second partial not
+    identically zero (structural, kept on the tape)."""
+    found = tape.__dict__.get("_hvp_sources")
+    if found is None:
+        curved = np.array([not all(map(is_zero_rule, PRIMITIVES[op].second)) if op in PRIMITIVES else False
+                           for op in OPS])  # fmt: skip
+        found = tape.__dict__["_hvp_sources"] = np.unique(tape.src[curved[tape.codes[tape.dst]]])
+    return found
 
 
 def _rates(tape, program, values, tangents, active, width):
