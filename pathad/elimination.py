@@ -70,6 +70,8 @@ def eliminate(G, nodes, *, weight="partial", observer=None, merge=False):
         weighs ``after``; ``before`` is its weight before, None for a fill-in
         edge, one that was not there.  What :func:`pathad.animate_elimination` shows.
 
+    Notes
+    -----
     A zero weight annihilates, as in :func:`pathad.solve`: a pair of edges
     one of which weighs 0 gives 0, even against an infinite or nan weight.
 

@@ -58,7 +58,7 @@ COMPARISONS = {
     np.not_equal: operator.ne,
 }
 
-#: numpy ufuncs that are compositions of primitives: ufunc -> f(apply, *operands).
+#: numpy ufuncs that are compositions of primitives: ufunc -> ``f(apply, *operands)``.
 COMPOSITE_UFUNCS = {
     np.positive: _positive,
     np.conjugate: _positive,  # real numbers are their own conjugate
