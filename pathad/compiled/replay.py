@@ -301,10 +301,15 @@ class ReplayMethods:
             raise ValueError(f"batched inputs must agree on the batch size B (the leading axis), got {shown}")
         batch = sizes.pop() if sizes else 1
         points = np.empty((len(self.inputs), batch))
-        points[:] = self.values[list(self.inputs.values())][:, None] if self.inputs else 0.0
+        points[:] = self._traced_inputs[:, None]
         for rows, values in columns:
             points[rows] = values
         return points, not batches
+
+    @cached_property
+    def _traced_inputs(self):
+        """The inputs' traced values, in input order: what an input not given keeps."""
+        return self.values[np.array(list(self.inputs.values()), dtype=np.int64)]
 
     def _points_at(self, at, also_given):
         if also_given:
