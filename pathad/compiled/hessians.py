@@ -115,8 +115,8 @@ class HessianMethods:
         points, scalar = self._points(args, inputs, at, fixed)
         output = self._output(of)
         n = len(self.inputs)
-        pattern = self.hessian_sparsity(of)
-        coloring = color(pattern) if mode != "dense" else None
+        pattern = self._hessian_pattern(output)
+        coloring = self._hessian_coloring(output) if mode != "dense" else None
         if mode == "auto":
             mode = "colored" if coloring.count < n else "dense"
         groups = coloring.groups if mode == "colored" else [[j] for j in range(n)]
@@ -161,11 +161,20 @@ class HessianMethods:
         >>> compile(trace(lambda x, y, z: x * y + z * z, 1.0, 2.0, 3.0)).hessian_sparsity().astype(int).tolist()
         [[0, 1, 0], [1, 0, 0], [0, 0, 1]]
         """
-        output = self._output(of)
+        return self._hessian_pattern(self._output(of)).copy()
+
+    def _hessian_pattern(self, output):
         cache = self.__dict__.setdefault("_hessian_patterns", {})
         if output not in cache:
             cache[output] = _hessian_pattern(self, output)
-        return cache[output].copy()
+        return cache[output]
+
+    def _hessian_coloring(self, output):
+        """The colouring of the pattern's columns, kept with it: the structure is the same at every point."""
+        cache = self.__dict__.setdefault("_hessian_colorings", {})
+        if output not in cache:
+            cache[output] = color(self._hessian_pattern(output))
+        return cache[output]
 
 
 def _hessian_pattern(tape, output):
@@ -222,7 +231,9 @@ def _second_order(tape, points, output, directions, retrace):
     adjoint = tape._run([output], False, partials, _REAL, batch)
     spread = np.repeat(adjoint, width, axis=1) if width > 1 else adjoint
     sources = np.zeros((tape.n_nodes, batch * width))
-    np.add.at(sources, tape.src, rates * spread[tape.dst])
+    order, tails, starts = _by_tail(tape)
+    if order.size:
+        sources[tails] = np.add.reduceat((rates * spread[tape.dst])[order], starts, axis=0)
     seeds = _source_nodes(tape)  # the same seeds at every point, so that the sweep's plan is made once
     products = np.zeros((tape.n_nodes, batch * width))
     if seeds.size:
@@ -236,6 +247,16 @@ def _second_order(tape, points, output, directions, retrace):
             f"{column}: a product of partials or second partials overflows on the way"
         )
     return values[output], adjoint[inputs], found.reshape(len(inputs), batch, width)
+
+
+def _by_tail(tape):
+    """(edges sorted by tail, the distinct tails, where each tail's edges start): for sums per tail."""
+    found = tape.__dict__.get("_edges_by_tail")
+    if found is None:
+        order = np.argsort(tape.src, kind="stable")
+        tails, starts = np.unique(tape.src[order], return_index=True)
+        found = tape.__dict__["_edges_by_tail"] = (order, tails, starts)
+    return found
 
 
 def _source_nodes(tape):
