@@ -55,3 +55,11 @@ def test_bench_jacobian_quick_runs():
     for title in ("dense 20→3: the Jacobian at one point", "dense 3→20", "banded 12→12", "at 4 points at once"):
         assert title in out
     assert "goals:" in out and "DIFFERENT" not in out and "agrees with pathad's" in out
+
+
+def test_bench_hessian_quick_runs():
+    """Both functions' tables, at one point and batched, with whatever peers are installed; they agree."""
+    out = run("bench_hessian.py", "--quick")
+    for title in ("dense 6: the Hessian at one point", "rosenbrock 12: the Hessian at one", "at 4 points at once"):
+        assert title in out
+    assert "goals:" in out and "HVPs ≤ 6" in out and "DIFFERENT" not in out and "agrees with pathad's" in out
