@@ -37,7 +37,7 @@ from .elimination import eliminated_jacobian
 from .enumeration import pattern_of
 from .errors import DomainError
 from .solver import adjacency, is_forward, solve, solve_nodes
-from .tracing import Trace, rebuild, resolve_node
+from .tracing import Trace, check_ref, check_trace, rebuild, resolve_node
 
 __all__ = ["derivative", "gradient", "derivatives_from", "jacobian", "Jacobian"]
 
@@ -65,6 +65,8 @@ def derivative(tr, wrt, of=None, *, mode="backward"):
     >>> derivative(trace(lambda v: v @ v, np.array([1.0, 2.0])), "v")
     array([2., 4.])
     """
+    check_trace(tr, "derivative")
+    check_ref(wrt, "wrt")
     target = _output(tr, of)
     _warn_constant(tr, [target])
     key, nodes = _wrt_groups(tr, [wrt])[0]
@@ -99,6 +101,7 @@ def gradient(tr, of=None, *, wrt=None, mode="backward"):
     >>> gradient(tr, wrt="v[1]"), gradient(tr, wrt=["c", "v"])
     ({'v[1]': 2.0}, {'c': 14.0, 'v': array([1., 2., 3.])})
     """
+    check_trace(tr, "gradient")
     if of is None and wrt is None and mode == "backward":
         found = _plain_gradient(tr)
         if found is not None:
@@ -163,7 +166,7 @@ def _wrt_groups(tr, wrt):
     groups = []
     for ref in refs:
         nodes = arguments.get(ref) if isinstance(ref, str) else None
-        groups.append((ref, nodes if isinstance(nodes, np.ndarray) else resolve_node(tr, ref)))
+        groups.append((ref, nodes if isinstance(nodes, np.ndarray) else resolve_node(tr, ref, "wrt")))
     return groups
 
 
@@ -177,7 +180,9 @@ def derivatives_from(tr, wrt):
     >>> derivatives_from(tr, "x")
     {0: 1.0, 1: 2.0, 2: 1.0}
     """
-    return solve(tr, resolve_node(tr, wrt), direction="forward")
+    check_trace(tr, "derivatives_from")
+    check_ref(wrt, "wrt")
+    return solve(tr, resolve_node(tr, wrt, "wrt"), direction="forward")
 
 
 @dataclass(frozen=True)
@@ -208,7 +213,7 @@ class Jacobian:
         For ``mode="elimination"``: ``{"times": ⊗, "plus": ⊕, "order": nodes}``.
     values : numpy.ndarray or None
         From :meth:`pathad.compiled.CompiledTape.jacobian`: the rows' values
-        at the points, shape (rows,) or (B, rows); :attr:`value` shapes them.
+        at the points, shape (rows,) or (B, rows); :attr:`Jacobian.value` shapes them.
     why : str or None
         With ``mode="auto"``: what was chosen and what it saves.
 
@@ -347,6 +352,7 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto", order=None):
     array([[2., 0.],
            [0., 4.]])
     """
+    check_trace(tr, "jacobian")
     groups = _wrt_groups(tr, wrt)
     columns, column_refs, column_layout = [], [], []
     for key, nodes in groups:
@@ -366,7 +372,7 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto", order=None):
         row_tree = tr._tree
     else:
         of = (of,) if isinstance(of, (str, numbers.Integral)) else tuple(of)
-        rows = [resolve_node(tr, r) for r in of]
+        rows = [resolve_node(tr, r, "of") for r in of]
         row_tree = ("dict", tuple((ref, None) for ref in of))
     _warn_constant(tr, rows)
     if mode not in JACOBIAN_MODES:
@@ -446,7 +452,10 @@ def _colored(tr, graph, rows, columns, mode, matrix, labels, why=None):
 
 
 def _output(tr, of):
-    return tr.output if of is None else resolve_node(tr, of)
+    if of is None:
+        return tr.output
+    check_ref(of, "of")
+    return resolve_node(tr, of, "of")
 
 
 def _warn_constant(tr, nodes):

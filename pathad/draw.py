@@ -45,18 +45,21 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-from dataclasses import dataclass, fields
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import graphviz
 import networkx as nx
 
 from .elimination import eliminate, fold_linear
+from .enumeration import Path as PathadPath
 from .errors import DrawingTooLargeError, RendererNotFoundError, RenderError
 from .files import write_atomically
 from .primitives import FLOAT, HELPERS, PRIMITIVES
 from .regions import collapsed
-from .tracing import Trace, resolve_node
+from .semirings import EdgePath, Scored
+from .tracing import Trace, check_graph, described, resolve_node
 
 __all__ = [
     "draw",
@@ -406,6 +409,23 @@ def symbolic_labels(obj, *, constants=None, subscripts=True, precision=4, max_le
     )
 
 
+def formula_names(graph, nodes, max_length=24, precision=4):
+    """node -> how a reader names it, for the ``nodes`` of a traced graph: a named node (input, ``.named``,
+    output) by its label, an unnamed one by its formula when at most ``max_length`` characters, else by its
+    ``v<id>`` label; no subscripts, so that a name reads as it is typed.  What :func:`pathad.Path` prints."""
+    graph = _graph_of(graph)
+    nodes = list(nodes)
+    formulas, _ = _formulas(graph, _with_ancestors(graph, nodes), None, False, precision, max_length)
+    names = {}
+    for node in nodes:
+        data = graph.nodes[node]
+        label = str(data.get("label", node))
+        text = _text(formulas.get(node), precision)
+        unnamed = not _is_named(node, data) and data.get("op") != "input"
+        names[node] = text if unnamed and text is not None and len(text) <= max_length else label
+    return names
+
+
 def _text(formula, precision):
     if formula is None:
         return None
@@ -536,7 +556,46 @@ def _options(given):
     _check_number("dpi", options.dpi, 1, 2400)
     if options.max_nodes is not None:
         _check_number("max_nodes", options.max_nodes, 1, math.inf, integer=True)
+    if options.sweep is not None:
+        options = replace(options, sweep=_sweep_values(options.sweep))
+    if _is_path(options.between):  # a Path: the part between its ends
+        options = replace(options, between=_ends(options.between))
     return options
+
+
+def _sweep_values(sweep):
+    """node -> number shown, from what a sweep returns: a dict (:func:`pathad.solve`), a compiled ``Sweep``
+    (its ``to_dict()``); a max-times value shows its score."""
+    if hasattr(sweep, "to_dict") and not hasattr(sweep, "items"):
+        sweep = sweep.to_dict()
+    if not hasattr(sweep, "items"):
+        raise TypeError(
+            "sweep must be a dict node -> path value (as pathad.solve returns) or a compiled Sweep "
+            f"(as CompiledTape.solve returns), got {described(sweep)}"
+        )
+    return {node: value.score if isinstance(value, Scored) else value for node, value in sweep.items()}
+
+
+def _is_path(obj):
+    """A path as pathad returns one: a :class:`pathad.Path`, an :class:`EdgePath` or a max-times ``Scored``."""
+    return isinstance(obj, (EdgePath, Scored, PathadPath))
+
+
+def _path_nodes(path):
+    """The nodes of a path pathad returned, in order (an EdgePath with no edges has none)."""
+    if isinstance(path, Scored):
+        path = path.edges if path.edges is not None else EdgePath()
+    if isinstance(path, EdgePath):
+        edges = list(path)
+        return [edges[0][0], *(v for _, v, *_ in edges)] if edges else []
+    return list(path.nodes)
+
+
+def _ends(path):
+    nodes = _path_nodes(path)
+    if not nodes:
+        raise ValueError("between: the path is empty (no path was found)")
+    return (nodes[0], nodes[-1])
 
 
 def _check_choice(option, value, choices):
@@ -557,7 +616,7 @@ def _check_number(option, value, low, high, integer=False):
 def _graph_of(obj):
     graph = obj.graph if isinstance(obj, Trace) else obj
     if not isinstance(graph, (nx.DiGraph, nx.MultiDiGraph)):
-        raise TypeError(f"draw needs a Trace or a networkx DiGraph/MultiDiGraph, got {type(obj).__name__}")
+        check_graph(obj, "draw")  # names what it got
     return graph if graph.is_multigraph() else nx.MultiDiGraph(graph)
 
 
@@ -652,14 +711,19 @@ def draw(obj, path=None, **options):
         symbolic : bool, default False
             Show each edge's partial as a formula, ``(x+y)·y`` (the lecture's
             Fig. 2(a)); unnamed nodes are then named by their formula.
-        sweep : dict, optional
-            node -> path value, e.g. the result of :func:`pathad.solve`, shown
+        sweep : dict or Sweep, optional
+            node -> path value, e.g. the result of :func:`pathad.solve` or of a
+            compiled tape's ``solve`` (a max-times value shows its score), shown
             in green on each node (the lecture's Fig. 3); nodes and edges outside
             it are greyed.
         sweep_label : str, optional
             Text before each path value ("grad").
-        highlight : path or list of paths, optional
-            A path is a sequence of nodes; its edges and nodes are drawn in red.
+        highlight : path, list of paths or set of nodes, optional
+            A path is a :class:`pathad.Path` (as :func:`pathad.paths` and
+            :func:`pathad.best_path` return), a compiled sweep's ``.path(node)``,
+            a list of nodes or a list of edges (u, v); its edges and nodes are
+            drawn in red.  A set of nodes (as :func:`pathad.active_nodes`
+            returns) lights them and the edges among them.
         rankdir : {"BT", "TB", "LR", "RL"}, default "BT"
             Layout direction: "BT" puts the inputs at the bottom, the output on top.
         label_place : {"middle", "head"}, default "middle"
@@ -687,7 +751,8 @@ def draw(obj, path=None, **options):
             way to read a big trace as its layers.
         between : (source, target), optional
             Draw only the nodes on paths from source to target (each a node or
-            a list of nodes); the way to draw a part of a big graph.
+            a list of nodes; a :class:`pathad.Path` stands for its two ends); the
+            way to draw a part of a big graph.
         constants : dict, optional
             (node, operand position) -> name, to show constants by name in
             formulas; defaults to the graph attribute ``G.graph["constants"]``.
@@ -803,9 +868,7 @@ def _check_sweep(graph, sweep):
     if sweep is None:
         return
     if not hasattr(sweep, "items"):
-        raise TypeError(
-            f"sweep must be a dict node -> path value (as pathad.solve returns), got {type(sweep).__name__}"
-        )
+        raise TypeError(f"sweep must be a dict node -> path value (as pathad.solve returns), got {described(sweep)}")
     strangers = [n for n in sweep if n not in graph]
     if strangers:
         raise ValueError(f"sweep has a value for node {strangers[0]!r}, which is not in the graph")
@@ -845,10 +908,27 @@ def _with_ancestors(graph, nodes):
 
 
 def _paths(obj, graph, highlight):
-    """The edges (u, v) of the highlighted paths, and their nodes."""
+    """The edges (u, v) of the highlighted paths, and their nodes.
+
+    A path is a :class:`pathad.Path` (from :func:`pathad.paths`, :func:`pathad.best_path`), an edge path
+    or max-times value (a sweep's ``.path(node)``), a list of nodes, or a list of edges (u, v); several
+    paths are a list (or iterator) of those.
+    """
     if highlight is None:
         return set(), set()
-    paths = list(highlight)
+    if isinstance(highlight, (set, frozenset)):  # nodes, as pathad.active_nodes returns: them and the edges among them
+        nodes = set(_refs(obj, graph, list(highlight), "highlight"))
+        return {(u, v) for u, v in graph.edges() if u in nodes and v in nodes}, nodes
+    if _is_path(highlight):
+        highlight = [highlight]
+    elif isinstance(highlight, (str, int)) or highlight in graph:  # one node
+        highlight = [[highlight]]
+    elif not isinstance(highlight, Iterable) or hasattr(highlight, "items"):
+        raise TypeError(
+            "highlight must be a path (a pathad.Path, a list of nodes, a list of edges (u, v)), a list "
+            f"of paths or a set of nodes, got {described(highlight)}"
+        )
+    paths = [_path_nodes(p) if _is_path(p) else p for p in highlight]
     if paths and not isinstance(paths[0], (list, tuple)):
         paths = [paths]
     edges, nodes = set(), set()
@@ -882,7 +962,8 @@ def _build(work, graph, node_formulas, options, highlighted, node_styles=None, e
         text = _edge_text(data["label"], options)
         style = _edge_style(u, v, (u, v) in edges_on or (u, v, key) in edges_on, options)
         if text:
-            style.update(_edge_label(text, options.label_place))
+            side = _side(work, u, v, key, index) * _TURN[options.rankdir.upper()]
+            style.update(_edge_label(text, options.label_place, side))
         style.update(edge_styles.get((u, v, key), {}))
         parallel = list(work[u][v]).index(key)
         drawing.edge(node_id(index[u]), node_id(index[v]), id=edge_id(index[u], index[v], parallel), **style)
@@ -901,6 +982,8 @@ def edge_id(tail, head, parallel):
 
 def _graph_attr(options):
     attr = {"rankdir": options.rankdir.upper(), "ordering": "in", "nodesep": "0.35", "ranksep": "0.45"}
+    if options.label_place == "head":  # labels beside the arrowheads need room between the heads
+        attr.update(nodesep="0.6", ranksep="0.6")
     if options.title:
         attr.update(label=_html(options.title), labelloc="t", fontname=_FONT, fontsize="15")
     return attr
@@ -920,19 +1003,62 @@ def _node_name(node, data, formula, options):
     if style == "id":
         return str(node)
     text = _text(formula, options.precision) if formula is not None else None
-    if style == "definition" and text is not None and len(text) <= 24:
-        return f"{label} = {text}" if _is_named(node, data) else text
-    if style in ("label", "definition") or _is_named(node, data) or data.get("op") == "input":
+    short = text is not None and len(text) <= 24
+    named = _is_named(node, data)
+    if style == "definition" and short:
+        return f"{label} = {text}" if named else text
+    if style in ("label", "definition") or named or data.get("op") == "input" or data.get("op") not in PRIMITIVES:
         return label
     if options.collapse is not None and data.get("scope"):  # its formula would name nodes collapsed away
-        return f"{data['scope']}: {_op_symbol(data.get('op'), label)}"
-    if style == "expression" and text is not None and len(text) <= 24:
+        return f"{data['scope']}: {_operation(data, label, options)}"
+    if style == "expression" and short:
         return text
-    return _op_symbol(data.get("op"), label)
+    return _operation(data, label, options)
+
+
+def _definition(node, data, formula, options):
+    """' = (x+4y)·(x+y)·y' or ' = · × ·' after the name of a computed node with a name (an output, a
+    ``.named`` value), so that its box says what it computes; '' for every other node."""
+    style = _name_style(options)
+    if style in ("label", "definition", "id") or not _is_named(node, data) or data.get("op") not in PRIMITIVES:
+        return ""
+    if options.collapse is not None and data.get("scope"):
+        return ""
+    text = _text(formula, options.precision) if formula is not None else None
+    if style == "expression" and text is not None and len(text) <= 16:  # a short formula; else the operation
+        return f" = {text}"
+    return f" = {_operation(data, data.get('label', node), options)}"  # its drawn operands may be more than its op's
 
 
 def _op_symbol(op, label):
     return _OP_SYMBOLS.get(op) or (PRIMITIVES[op].symbol if op in PRIMITIVES else label)
+
+
+def _operation(data, label, options, placeholders=False):
+    """What a node computes, its constant operands in place: ``×``, ``+ 3``, ``1 /``, ``max(·, 0)``.
+
+    A drawn operand is an edge into the node; a constant is written where it stands in the formula, so
+    that ``+`` over a value 3 cannot read as "add 3".  With ``placeholders``, drawn operands are ``·``
+    (``h = · × ·``), for a name in front.
+    """
+    op = data.get("op")
+    symbol = _op_symbol(op, label)
+    primitive = PRIMITIVES.get(op)
+    consts = dict(data.get("consts") or ())
+    if primitive is None or primitive.arity == 0:
+        return symbol
+    shown = {pos: _constant_text(value, options.precision) for pos, value in consts.items()}
+    if primitive.infix and primitive.arity == 2:
+        left, right = (shown.get(pos, "·" if placeholders else None) for pos in (0, 1))
+        return " ".join(part for part in (left, symbol, right) if part is not None)
+    if not consts and not placeholders:
+        return symbol
+    return f"{symbol}({', '.join(shown.get(pos, '·') for pos in range(primitive.arity))})"
+
+
+def _constant_text(value, precision):
+    text = format_number(value, precision)
+    return f"({text})" if text.startswith("−") else text
 
 
 #: Operation symbols that read better inside a node than the formula symbol.
@@ -940,7 +1066,8 @@ _OP_SYMBOLS = {"mul": "×"}
 
 
 def _node_label(node, data, formula, options):
-    lines = [html.escape(_node_name(node, data, formula, options), quote=False)]
+    name = _node_name(node, data, formula, options) + _definition(node, data, formula, options)
+    lines = [html.escape(name, quote=False)]
     if options.values and data.get("value") is not None:
         lines.append(f'<FONT POINT-SIZE="12">{format_number(data["value"], options.precision)}</FONT>')
     if options.sweep is not None and node in options.sweep:
@@ -975,9 +1102,24 @@ def _edge_text(label, options):
     return " = ".join(parts)
 
 
-def _edge_label(text, place):
-    if place == "head":
-        return {"headlabel": _html(text), "labeldistance": "2.4", "labelangle": "22"}
+#: How an angle turns in each layout direction: "BT" draws "TB" mirrored, "RL" draws "LR" mirrored.
+_TURN = {"LR": 1, "TB": 1, "BT": -1, "RL": -1}
+
+
+def _side(work, u, v, key, index):
+    """-1, 0 or 1: where the edge comes into its head among the head's in-edges drawn (first, middle, last)."""
+    ins = sorted(((k, index[t]) for t, _, k in work.in_edges(v, keys=True)))
+    if len(ins) < 2:
+        return 1
+    position = ins.index((key, index[u]))
+    middle = (len(ins) - 1) / 2
+    return -1 if position < middle else (1 if position > middle else 0)
+
+
+def _edge_label(text, place, side=1):
+    if place == "head":  # beside the arrowhead, on the side away from the head's other in-edges
+        angle = "-35" if side < 0 else "35"  # the middle edge of three: the side of the last (not on its line)
+        return {"headlabel": _html(text), "labeldistance": "2.2", "labelangle": angle}
     return {"label": _html(f"\N{NO-BREAK SPACE}{text}")}  # a space between the line and the text
 
 

@@ -32,10 +32,11 @@ import math
 import numbers
 
 from . import functions
-from .errors import DomainError
+from .errors import DomainError, LostDerivativeError
 from .functions import *  # noqa: F403  (pathad.sin and friends take Dual numbers too)
 from .operators import PrimitiveArithmetic
 from .primitives import DOMAIN_ERRORS, FLOAT
+from .tracing import failure
 
 __all__ = ["Dual", "apply", "derivative", *functions.__all__]
 
@@ -53,8 +54,8 @@ class Dual(PrimitiveArithmetic):
     >>> a = Dual(3.0, 1.0)
     >>> a * a + 2 * a, (a * a).derivative
     (Dual(15.0, 8.0), 6.0)
-    >>> Dual(3.0) == 3, Dual(3.0, 1.0) == 3, Dual(3.0, 1.0) < 4
-    (True, False, True)
+    >>> Dual(3.0, 1.0) == 3, Dual(3.0, 1.0) < 4, bool(Dual(0.0, 1.0))  # by value, as traced numbers compare
+    (True, True, False)
     """
 
     __slots__ = ("value", "derivative")
@@ -78,7 +79,8 @@ class Dual(PrimitiveArithmetic):
     def __repr__(self):
         return f"Dual({self.value!r}, {self.derivative!r})"
 
-    # comparisons: order by value (so if and while work); equality is of the whole dual number
+    # comparisons act on values, as a traced number's do (pathad.Traced): ``if x == 0``, ``if x`` and ``<``
+    # take the same branch on a Dual as in the trace; compare .derivative to tell two derivatives apart
     def __lt__(self, other):
         return self.value < _value(other)
 
@@ -92,17 +94,37 @@ class Dual(PrimitiveArithmetic):
         return self.value >= _value(other)
 
     def __eq__(self, other):
-        if isinstance(other, Dual):
-            return (self.value, self.derivative) == (other.value, other.derivative)
-        if isinstance(other, numbers.Real):
-            return self.derivative == 0 and self.value == other
-        return NotImplemented
+        if not isinstance(other, (Dual, numbers.Real)):
+            return NotImplemented
+        return self.value == _value(other)
 
-    def __hash__(self):
-        return hash(self.value) if self.derivative == 0 else hash((self.value, self.derivative))
+    def __ne__(self, other):
+        if not isinstance(other, (Dual, numbers.Real)):
+            return NotImplemented
+        return self.value != _value(other)
 
+    __hash__ = None  # == compares values: a set of duals would merge different derivatives without a word
+
+    def __bool__(self):
+        return self.value != 0
+
+    # as for a traced number, whatever asks for a plain number would drop the derivative: an error that says so
     def __float__(self):
-        raise TypeError("float() of a Dual would drop its derivative; use .value (or pathad.dual's functions)")
+        raise self._lost("float()")
+
+    def __int__(self):
+        raise self._lost("int()")
+
+    def __index__(self):
+        raise self._lost("an integer index (operator.index)")
+
+    def __complex__(self):
+        raise self._lost("complex()")
+
+    def _lost(self, asked):
+        return LostDerivativeError(
+            f"{asked} of a Dual would drop its derivative; use .value (or pathad.dual's functions), got {self!r}"
+        )
 
 
 def _value(operand):
@@ -148,6 +170,8 @@ def apply(primitive, *operands):
             total += _checked(primitive, operands, where, primitive.partials[position], values, result) * (
                 operand.derivative
             )
+    if math.isinf(total):
+        raise _domain_error(primitive, operands, f"the derivative overflows: it is too large for a float ({total})")
     if not math.isfinite(total):
         raise _domain_error(primitive, operands, f"the derivative is {total}")
     return Dual(result, total)
@@ -161,7 +185,9 @@ def _checked(primitive, operands, where, rule, values, *result):
     try:
         number = rule(FLOAT, *values, *result)
     except DOMAIN_ERRORS as exc:
-        raise _domain_error(primitive, operands, f"no real value{where} ({exc})") from None
+        raise _domain_error(primitive, operands, failure(exc, "the result", where)) from None
+    if math.isinf(number):  # finite operands: the number was too large for a float
+        raise _domain_error(primitive, operands, f"the result{where} overflows: it is too large for a float ({number})")
     if not math.isfinite(number):
         raise _domain_error(primitive, operands, f"the result{where} is {number}")
     return float(number)

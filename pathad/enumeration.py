@@ -28,6 +28,7 @@ Examples
 """
 
 import math
+import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -38,7 +39,7 @@ from .errors import TooManyPathsError
 from .semirings import BITSETS, BOOLEAN, COUNTING, MAX_TIMES, REAL, as_semiring, edge_weight, influence
 from .solver import solve
 from .symbolic import have_sympy, symbolic_graph
-from .tracing import Trace, resolve_node
+from .tracing import Trace, check_graph, check_trace, resolve_node
 
 __all__ = [
     "Path",
@@ -88,6 +89,85 @@ class Path:
     def __len__(self):
         return len(self.partials)
 
+    @property
+    def labels(self):
+        """The nodes as a reader names them: input names, labels (``.named``), outputs, else formulas.
+
+        ``nodes`` holds the node ids, for programs; a path made by hand names its nodes by themselves.
+
+        >>> from pathad.tracing import trace
+        >>> next(paths(trace(lambda x, y: (x + y) * y, x=3.0, y=5.0), "x", "<lambda>")).labels
+        ('x', 'x+y', '<lambda>')
+        """
+        names = self.__dict__.get("_names")
+        return names(self.nodes) if names is not None else tuple(str(node) for node in self.nodes)
+
+    def __str__(self):
+        """'x → x+y → (x+y)·y → h: 1·5·23 = 115': the nodes by name, the labels, their product."""
+        route = " → ".join(self.labels)
+        if not all(isinstance(w, numbers.Real) for w in self.partials):
+            return f"{route}: {'·'.join(map(str, self.partials))}" if self.partials else route
+        if len(self.partials) < 2:
+            return f"{route}: {_number(self.product)}"
+        factors = "·".join(_number(w, parenthesize=True) for w in self.partials)
+        return f"{route}: {factors} = {_number(self.product)}"
+
+    def _named_by(self, names):
+        object.__setattr__(self, "_names", names)
+        return self
+
+    def __getstate__(self):  # the names refer to the whole graph: a copy or a pickle keeps the path alone
+        return {key: value for key, value in self.__dict__.items() if key != "_names"}
+
+
+class _ReaderNames:
+    """node -> reader name for the nodes of one graph, worked out once, on first use (see :func:`reader_names`)."""
+
+    def __init__(self, G, scope):
+        self.G, self.scope, self.names = G, scope, None
+
+    def __call__(self, nodes):
+        if self.names is None:
+            self.names = reader_names(self.G, self.scope())
+        return tuple(self.names.get(node, str(node)) for node in nodes)
+
+
+def reader_names(G, nodes=None, *, unique=False):
+    """node -> the name a reader knows it by: its label (an input's name, a ``.named`` label, an output's
+    name), else its formula in the named nodes when short (``x+4y``), else its ``v<id>`` label.
+
+    Node ids are what programs read (:func:`pathad.solve` returns them); these names are for printing.
+    For a plain graph a node's name is its ``label`` attribute, else the node itself as text.  With
+    ``unique``, names that two nodes share get the node's id: ``x·x (v1)``.
+
+    Examples
+    --------
+    >>> from pathad.tracing import trace
+    >>> reader_names(trace(lambda x, y: (x + 4 * y) * ((x + y) * y), x=3.0, y=5.0))
+    {0: 'x', 1: 'y', 2: '4y', 3: 'x+4y', 4: 'x+y', 5: '(x+y)·y', 6: '<lambda>'}
+    """
+    from .draw import formula_names  # draw lays out what this module finds: it imports this module
+
+    graph = G.graph if isinstance(G, Trace) else G
+    nodes = list(graph) if nodes is None else list(nodes)
+    if isinstance(G, Trace) or any("op" in data for _, data in graph.nodes(data=True)):
+        names = formula_names(graph, nodes)
+    else:
+        names = {node: str(graph.nodes[node].get("label", node)) for node in nodes}
+    if unique:
+        counts = {}
+        for name in names.values():
+            counts[name] = counts.get(name, 0) + 1
+        names = {node: name if counts[name] == 1 else f"{name} ({_id_text(graph, node)})" for node, name in
+                 names.items()}  # fmt: skip
+    return names
+
+
+def _id_text(graph, node):
+    label = graph.nodes[node].get("label") if node in graph else None
+    return label if isinstance(label, str) and label == f"v{node}" else (f"v{node}" if type(node) is int else
+                                                                         repr(node))  # fmt: skip
+
 
 def paths(G, source, target, *, weight="partial", limit=PATH_LIMIT):
     """Every path from ``source`` to ``target``, as :class:`Path` records.
@@ -121,9 +201,10 @@ def paths(G, source, target, *, weight="partial", limit=PATH_LIMIT):
     >>> [(p.nodes, p.partials) for p in paths(trace(lambda x: x * x, 3.0), "x", 1)]
     [((0, 1), (3.0,)), ((0, 1), (3.0,))]
     """
-    graph, s, t = _endpoints(G, source, target)
+    graph, s, t = _endpoints(G, source, target, "paths")
     _check_count(graph, s, t, limit)
-    return _walk(graph, s, t, edge_weight(weight))
+    names = _ReaderNames(graph, lambda: {s, t} | nx.ancestors(graph, t))
+    return (path._named_by(names) for path in _walk(graph, s, t, edge_weight(weight)))
 
 
 def count_paths(G, source, target):
@@ -159,7 +240,7 @@ def count_paths(G, source, target):
     >>> tr.graph.number_of_nodes(), count_paths(tr, "x", "many_sines")
     (13, 7)
     """
-    graph, s, t = _endpoints(G, source, target)
+    graph, s, t = _endpoints(G, source, target, "count_paths")
     return solve(graph, s, semiring=COUNTING, targets=t).get(t, 0)
 
 
@@ -178,7 +259,7 @@ def path_sum(G, source, target, *, semiring=REAL, weight=None, limit=PATH_LIMIT)
     (459.0, 3, 3)
     """
     semiring = as_semiring(semiring)
-    graph, s, t = _endpoints(G, source, target)
+    graph, s, t = _endpoints(G, source, target, "path_sum")
     _check_count(graph, s, t, limit)
     read = edge_weight(semiring.weight if weight is None else weight)
     total = semiring.zero
@@ -211,13 +292,14 @@ def best_path(G, source, target, *, weight="partial", direction="forward"):
     >>> p.nodes, p.partials, p.product
     ((1, 5, 6), (8.0, 23.0), 184.0)
     """
-    graph, s, t = _endpoints(G, source, target)
+    graph, s, t = _endpoints(G, source, target, "best_path")
     start, end = (s, t) if direction == "forward" else (t, s)
     solved = solve(graph, start, direction=direction, semiring=MAX_TIMES, weight=influence(weight), targets=end)
     best = solved.get(end, MAX_TIMES.zero)
     if best.edges is None:
         return None
-    return Path((s, *(v for _, v, _ in best.edges)), tuple(w for _, _, w in best.edges))
+    path = Path((s, *(v for _, v, _ in best.edges)), tuple(w for _, _, w in best.edges))
+    return path._named_by(_ReaderNames(graph, lambda: path.nodes))
 
 
 def sparsity(tr, wrt=None, of=None):
@@ -235,7 +317,8 @@ def sparsity(tr, wrt=None, of=None):
     array([[1, 1, 0],
            [0, 0, 1]])
     """
-    columns, rows = _inputs(tr, wrt), _outputs(tr, of)
+    check_graph(tr, "sparsity")
+    columns, rows = _inputs(tr, wrt, "sparsity"), _outputs(tr, of, "sparsity")
     return pattern_of(tr, columns, rows)
 
 
@@ -280,8 +363,9 @@ def active_nodes(tr, wrt=None, of=None):
     >>> sorted(active_nodes(tr, wrt=["x"], of=[3])), sorted(active_nodes(tr, wrt=["y"]))
     ([0, 3], [1, 3])
     """
-    varied = solve(tr, _inputs(tr, wrt), semiring=BOOLEAN)
-    useful = solve(tr, _outputs(tr, of), direction="backward", semiring=BOOLEAN)
+    check_graph(tr, "active_nodes")
+    varied = solve(tr, _inputs(tr, wrt, "active_nodes"), semiring=BOOLEAN)
+    useful = solve(tr, _outputs(tr, of, "active_nodes"), direction="backward", semiring=BOOLEAN)
     return {node for node, on in varied.items() if on and useful.get(node, False)}
 
 
@@ -314,7 +398,8 @@ def explain(G, wrt, of=None, *, symbolic=None, limit=_EXPLAIN_LIMIT):
     >>> print(explain(tr, "y", symbolic=False))
     ∂h/∂y = 4·1·40 + 1·5·23 + 8·23 = 160 + 115 + 184 = 459
     """
-    graph, s, t = _endpoints(G, wrt, of if of is not None else _output(G))
+    check_graph(G, "explain")
+    graph, s, t = _endpoints(G, wrt, of if of is not None else _output(G), "explain")
     name = f"∂{_label(graph, t)}/∂{_label(graph, s)}"
     _check_count(graph, s, t, limit)
     terms = _labelled_paths(G, graph, s, t, symbolic)
@@ -429,9 +514,10 @@ def _check_count(graph, s, t, limit):
     return count
 
 
-def _endpoints(G, source, target):
+def _endpoints(G, source, target, function):
+    check_graph(G, function)
     graph = G.graph if isinstance(G, Trace) else G
-    return graph, resolve_node(G, source), resolve_node(G, target)
+    return graph, resolve_node(G, source, "source"), resolve_node(G, target, "target")
 
 
 
@@ -445,13 +531,20 @@ def _label(graph, node):
     return graph.nodes[node].get("label", node)
 
 
-def _inputs(tr, wrt):
-    refs = list(tr.inputs) if wrt is None else _as_list(wrt)
-    return [resolve_node(tr, r) for r in refs]
+def _inputs(tr, wrt, function):
+    if wrt is None:
+        check_trace(tr, f"{function} without wrt=")  # a plain graph has no inputs: name them
+        refs = list(tr.inputs)
+    else:
+        refs = _as_list(wrt)
+    return [resolve_node(tr, r, "wrt") for r in refs]
 
 
-def _outputs(tr, of):
-    return list(tr.outputs) if of is None else [resolve_node(tr, r) for r in _as_list(of)]
+def _outputs(tr, of, function):
+    if of is None:
+        check_trace(tr, f"{function} without of=")
+        return list(tr.outputs)
+    return [resolve_node(tr, r, "of") for r in _as_list(of)]
 
 
 def _as_list(refs):

@@ -148,7 +148,7 @@ def fig9():
         label_place="head",
         title="Training circuit: Cost = ½(y₁−v₁)² + ½(y₂−v₂)² + ½(y₃−v₃)²; each edge carries ∂head/∂tail",
     )
-    drawing.graph_attr.update(nodesep="0.5", ranksep="0.9", fontsize="20")  # room for crossing edges' labels
+    drawing.graph_attr.update(nodesep="0.8", ranksep="1.2", fontsize="20")  # room for crossing edges' labels
     drawing.edge_attr.update(fontsize="13")
     return drawing
 

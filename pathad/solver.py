@@ -54,8 +54,8 @@ from itertools import chain, repeat
 import networkx as nx
 
 from .errors import DomainError
-from .semirings import REAL, as_semiring, edge_weight
-from .tracing import Trace, _build_graph, _node_number, resolve_node
+from .semirings import REAL, EdgePath, Scored, as_semiring, edge_weight
+from .tracing import Trace, _build_graph, _node_number, check_graph, described, resolve_node
 
 _chain = chain.from_iterable
 
@@ -65,7 +65,7 @@ __all__ = ["solve", "solve_nodes", "adjacency", "is_forward", "DIRECTIONS"]
 DIRECTIONS = {"forward": True, "backward": False, "reverse": False}
 
 
-def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=None, observer=None):
+def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=None, observer=None, labels=False):
     """Solve the path problem from ``start`` in one topological sweep.
 
     Parameters
@@ -99,6 +99,12 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=
         weight ``w`` gave the term ``c``, and v's path value is now ``total``.
         u → v is the sweep's direction (backward: the edge's head first).
         What :func:`pathad.animate` shows step by step.
+    labels : bool, default False
+        Key the result by the names a reader knows the nodes by (input names,
+        ``.named`` labels, outputs, else short formulas such as ``x+4y``; see
+        :func:`pathad.enumeration.reader_names`), and name the nodes of
+        max-times paths so too: a result to print.  Node ids (the default)
+        are what programs read.
 
     Returns
     -------
@@ -129,9 +135,12 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=
     >>> solve(G, "t", direction="backward")
     {'t': 1.0, 'u': 5.0, 'x': 20.0}
     """
+    check_graph(G, "solve")
     semiring = as_semiring(semiring)
     graph = adjacency(G)
     initial = None
+    if hasattr(start, "to_dict") and not isinstance(start, dict):  # a compiled Sweep: its values seed this one
+        start = start.to_dict()
     if isinstance(start, dict):  # each start with a value of its own
         if not start:
             raise ValueError("start is empty")
@@ -140,9 +149,35 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=
             (node,) = _nodes(G, graph, ref, "start")
             initial[node] = semiring.plus(initial[node], value) if node in initial else value
         start = list(initial)
+    if not isinstance(labels, bool):
+        raise TypeError(f"labels must be True or False, got {described(labels)}")
     seeds = _nodes(G, graph, start, "start")
     ends = None if targets is None else _nodes(G, graph, targets, "targets")
-    return solve_nodes(graph, seeds, ends, is_forward(direction), semiring, weight, observer, initial)
+    result = solve_nodes(graph, seeds, ends, is_forward(direction), semiring, weight, observer, initial)
+    return labelled(G, result) if labels else result
+
+
+def labelled(G, values):
+    """A result of :func:`solve` keyed by reader names (``solve(..., labels=True)``); max-times paths too.
+
+    >>> from pathad import trace
+    >>> labelled(trace(lambda x, y: (x + y) * y, x=3.0, y=5.0), {0: 1.0, 2: 1.0, 3: 5.0})
+    {'x': 1.0, 'x+y': 1.0, '<lambda>': 5.0}
+    """
+    from .enumeration import reader_names  # enumeration sweeps with this module
+
+    nodes = dict.fromkeys(values)
+    for value in values.values():
+        if isinstance(value, Scored) and value.edges is not None:
+            nodes.update(dict.fromkeys(n for u, v, _ in value.edges for n in (u, v)))
+    names = reader_names(G, nodes, unique=True)
+    return {names[node]: _named_value(value, names) for node, value in values.items()}
+
+
+def _named_value(value, names):
+    if isinstance(value, Scored) and value.edges is not None:
+        return Scored(value.score, EdgePath((names[u], names[v], w) for u, v, w in value.edges))
+    return value
 
 
 def solve_nodes(graph, seeds, ends, forward, semiring=REAL, weight=None, observer=None, initial=None):
@@ -609,7 +644,7 @@ def _nodes(G, graph, ref, what):
         raise ValueError(f"{what} is empty")
     if graph.ids(refs):  # node ids of a tape already (a gradient's many inputs)
         return refs
-    return [resolve_node(G, r) for r in refs]
+    return [resolve_node(G, r, what) for r in refs]
 
 
 def _raise_cycle(graph, stuck):

@@ -529,9 +529,14 @@ def _evaluate(primitive, values, tape, operands):
     try:
         result = primitive.value(FLOAT, *values)
     except DOMAIN_ERRORS as exc:
-        raise _domain_error(primitive, tape, operands, f"no real value ({exc})") from None
+        raise _domain_error(primitive, tape, operands, failure(exc, "the result")) from None
     if not math.isfinite(result):
-        raise _domain_error(primitive, tape, operands, f"the result is {result}")
+        reason = (
+            f"the result overflows: it is too large for a float ({result})"
+            if math.isinf(result)
+            else (f"the result is {result}")
+        )
+        raise _domain_error(primitive, tape, operands, reason)
     return float(result)
 
 
@@ -540,10 +545,35 @@ def _local_partial(primitive, position, values, result, tape, operands):
         partial = primitive.partials[position](FLOAT, *values, result)
     except DOMAIN_ERRORS as exc:
         partial = exc
+    if isinstance(partial, OverflowError) or (not isinstance(partial, Exception) and math.isinf(partial)):
+        reason = f"the derivative in operand {position} overflows: it is too large for a float"
+        raise _domain_error(primitive, tape, operands, reason)
     if isinstance(partial, Exception) or not math.isfinite(partial):
-        reason = f"the derivative in operand {position} does not exist there ({partial})"
+        shown = _reason(partial) if isinstance(partial, Exception) else partial
+        reason = f"the derivative in operand {position} does not exist there ({shown})"
         raise _domain_error(primitive, tape, operands, reason)
     return float(partial)
+
+
+def failure(exc, what, where=""):
+    """Why a float rule raised ``exc``, in words: an overflow is not a value that does not exist.
+
+    >>> failure(OverflowError(34, "Numerical result out of range"), "the result")
+    'the result overflows: it is too large for a float'
+    >>> failure(ValueError("math domain error"), "the result")
+    'no real value (math domain error)'
+    """
+    if isinstance(exc, OverflowError):
+        return f"{what}{where} overflows: it is too large for a float"
+    return f"no real value{where} ({_reason(exc)})"
+
+
+def _reason(exc):
+    """The text of an exception without an errno tuple: OverflowError(34, '...') says only '...'."""
+    args = exc.args
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        return args[1]
+    return str(exc)
 
 
 def _domain_error(primitive, tape, operands, reason):
@@ -854,7 +884,53 @@ def gc_paused():
             gc.enable()
 
 
-def resolve_node(obj, ref):
+def described(obj):
+    """What ``obj`` is, for a message: 'None', 'int 42', 'networkx.DiGraph', 'str 'h''.
+
+    >>> described(None), described(42), described(nx.DiGraph())
+    ('None', 'int 42', 'networkx.DiGraph')
+    """
+    if obj is None:
+        return "None"
+    kind = type(obj)
+    if kind.__module__.startswith("networkx"):
+        return f"networkx.{kind.__name__}"
+    if isinstance(obj, (numbers.Number, str)):
+        text = repr(obj)
+        return f"{kind.__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+    return kind.__name__
+
+
+def check_trace(obj, function):
+    """A TypeError unless ``obj`` is a :class:`Trace`: what ``function`` needs, what it got, and what to do."""
+    if isinstance(obj, Trace):
+        return
+    hint = " (from pathad.trace(f, ...))"
+    if isinstance(obj, nx.DiGraph):
+        hint += (
+            "; a networkx graph has no inputs and outputs to differentiate: sweep it with "
+            "pathad.solve(G, source), or list its paths with pathad.paths(G, source, target)"
+        )
+    elif callable(obj):
+        hint += f"; trace the function first: {function}(pathad.trace(f, ...))"
+    raise TypeError(f"{function} needs a pathad.Trace{hint}, got {described(obj)}")
+
+
+def check_graph(obj, function):
+    """A TypeError unless ``obj`` is a :class:`Trace`, a networkx DiGraph or MultiDiGraph."""
+    if isinstance(obj, (Trace, nx.DiGraph)):  # a MultiDiGraph is a DiGraph
+        return
+    hint = f"; trace the function first: {function}(pathad.trace(f, ...), ...)" if callable(obj) else ""
+    raise TypeError(f"{function} needs a pathad.Trace or a networkx DiGraph/MultiDiGraph{hint}, got {described(obj)}")
+
+
+def check_ref(ref, what):
+    """A TypeError for a reference that cannot name a node: a bool (True is not node 1), a list, a dict."""
+    if isinstance(ref, bool) or ref is None or isinstance(ref, (list, dict, set)):
+        raise TypeError(f"{what} must be a node: an input name, a label or a node id, got {described(ref)}")
+
+
+def resolve_node(obj, ref, what=None):
     """Turn an input name, a label or a node id into a node id of ``obj``'s graph.
 
     ``obj`` is a :class:`Trace` or a networkx graph.  In a Trace, input names
@@ -871,6 +947,8 @@ def resolve_node(obj, ref):
     >>> resolve_node(nx.DiGraph([("s", "t")]), "s")
     's'
     """
+    if isinstance(ref, bool):  # True == 1, but a bool is not a node id: of=True is a mistake, not node 1
+        check_ref(ref, what or "a node reference")
     if isinstance(obj, Trace):
         tape, on_tape = obj.tape, "graph" not in obj.__dict__
         if on_tape and type(ref) is int and 0 <= ref < len(tape.ops):
@@ -903,10 +981,32 @@ def resolve_node(obj, ref):
                 f"{ref!r} is an array input of shape {obj.arguments[ref].shape}, not one node; "
                 f"name an element such as {example!r}"
             )
-        names = list(obj.inputs)
-        shown = ", ".join(map(repr, names[:8])) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
-        raise UnknownNodeError(f"no node {ref!r}; the inputs are [{shown}]")
-    raise UnknownNodeError(f"no node {ref!r} in the graph (nor a node labeled so)")
+        raise UnknownNodeError(f"no node {ref!r}; {_known_names(obj, graph)}")
+    nodes = list(graph)
+    labels = [label for n, label in graph.nodes(data="label") if label is not None and label != n]
+    known = f"the nodes are {_listed(nodes)}" + (f", the labels {_listed(labels)}" if labels else "")
+    raise UnknownNodeError(f"no node {ref!r} in the graph (nor a node labeled so); {known}")
+
+
+def _known_names(tr, graph):
+    """'the inputs are [...], the outputs are [...], the labels are [...]': what names a trace's nodes."""
+    outputs = [tr.label(n) for n in tr.outputs]
+    taken = set(tr.inputs) | set(outputs)
+    if graph is None:
+        named = tr.tape.labels.items()
+    else:
+        named = ((n, label) for n, label in graph.nodes(data="label") if label is not None and label != f"v{n}")
+    labels = list(dict.fromkeys(label for _, label in named if label not in taken))
+    parts = [f"the inputs are {_listed(list(tr.inputs))}", f"the outputs are {_listed(outputs)}"]
+    if labels:
+        parts.append(f"the labels are {_listed(labels)}")
+    return ", ".join(parts) + " (or a node id)"
+
+
+def _listed(names, most=8):
+    """ "['x', 'y']", or the first ``most`` and how many there are in all."""
+    shown = ", ".join(map(repr, names[:most]))
+    return f"[{shown}, ... ({len(names)} in all)]" if len(names) > most else f"[{shown}]"
 
 
 def _labeled(tape, label):

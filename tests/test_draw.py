@@ -315,7 +315,7 @@ def test_fig2a_is_the_symbolic_graph(svgs):
     nodes, edges = svgs["fig2a"]
     assert len(nodes) == 6 and len(edges) == 8
     assert edge_labels(edges) == sorted(["1", "1", "1", "4", "y", "x+y", "(x+y)·y", "x+4y"])
-    assert sorted(t[0] for t in nodes.values()) == sorted(["x", "y", "x+4y", "x+y", "(x+y)·y", "h"])
+    assert sorted(t[0] for t in nodes.values()) == sorted(["x", "y", "x+4y", "x+y", "(x+y)·y", "h = (x+4y)·(x+y)·y"])
 
 
 def test_fig2b_has_the_lecture_values_and_partials(svgs):
@@ -357,7 +357,7 @@ def test_fig9_is_the_training_circuit(svgs):
         assert label in labels
     assert labels.count("x₁") == 3 and labels.count("1") == 18
     names = {t[0] for t in nodes.values()}
-    assert {"Cost", "h₁", "y₃", "w₁₄", "½(y₂−v₂)²", "w₄·h₁"} <= names
+    assert {"Cost = +", "h₁ = σ(w₁₀·x₁+w₁₁·x₂)", "y₃ = σ", "w₁₄", "½(y₂−v₂)²", "w₄·h₁"} <= names
 
 
 def test_png_is_written(tmp_path):

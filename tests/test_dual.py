@@ -81,36 +81,43 @@ def test_the_same_formula_as_a_forward_sweep_of_its_graph(parts, joiner, x):
     assert math.isclose(d.derivative, forward, rel_tol=1e-12, abs_tol=1e-12)
 
 
+def both(d):
+    """A dual number's value and derivative: == compares values only, as for traced numbers."""
+    return (d.value, d.derivative)
+
+
 class TestArithmetic:
     def test_constants_mix_in_with_derivative_zero(self):
         x = Dual.variable(3.0)
-        assert 2 * x + 1 == Dual(7.0, 2.0)
-        assert 1 / x == Dual(1 / 3, -1 / 9)
-        assert 2**x == Dual(8.0, 8 * math.log(2))
-        assert -x == Dual(-3.0, -1.0) and +x is x and abs(-x) == Dual(3.0, 1.0)
+        assert both(2 * x + 1) == (7.0, 2.0)
+        assert both(1 / x) == (1 / 3, -1 / 9)
+        assert both(2**x) == (8.0, 8 * math.log(2))
+        assert both(-x) == (-3.0, -1.0) and +x is x and both(abs(-x)) == (3.0, 1.0)
 
     def test_numpy_scalars_and_arrays(self):
         x = Dual.variable(2.0)
-        assert np.float64(3.0) * x == Dual(6.0, 3.0)
-        assert list(np.array([x, 2 * x]) * 2) == [Dual(4.0, 2.0), Dual(8.0, 4.0)]
-        assert list(np.exp(np.array([x], dtype=object))) == [dual.exp(x)]
+        assert both(np.float64(3.0) * x) == (6.0, 3.0)
+        assert [both(d) for d in np.array([x, 2 * x]) * 2] == [(4.0, 2.0), (8.0, 4.0)]
+        assert [both(d) for d in np.exp(np.array([x], dtype=object))] == [both(dual.exp(x))]
 
     def test_a_dual_with_derivative_zero_is_a_constant(self):
-        assert Dual(0.0) ** 0.5 == Dual(0.0, 0.0)  # sqrt'(0) is not needed, so not computed
+        assert both(Dual(0.0) ** 0.5) == (0.0, 0.0)  # sqrt'(0) is not needed, so not computed
         with pytest.raises(pathad.DomainError, match="pow"):
             Dual(0.0, 1.0) ** 0.5
 
     def test_plain_numbers_give_plain_numbers(self):
         assert dual.sin(0.0) == 0.0 and dual.apply(PRIMITIVES["add"], 1, 2) == 3.0
 
-    def test_comparisons_by_value_equality_of_the_whole_number(self):
+    def test_comparisons_and_equality_by_value_as_traced_numbers(self):
         assert Dual(1.0, 5.0) < 2 < Dual(3.0, -1.0) and Dual(2.0, 1.0) >= Dual(2.0, 0.0)
-        assert Dual(3.0) == 3 and Dual(3.0, 1.0) != 3 and Dual(3.0, 1.0) != Dual(3.0, 2.0)
-        assert hash(Dual(3.0)) == hash(3.0) and len({Dual(1.0, 2.0), Dual(1.0, 2.0)}) == 1
+        assert Dual(3.0) == 3 and Dual(3.0, 1.0) == 3 and Dual(3.0, 1.0) == Dual(3.0, 2.0) != Dual(4.0, 2.0)
+        assert not Dual(0.0, 1.0) and Dual(-1.0, 0.0)
+        with pytest.raises(TypeError):
+            hash(Dual(3.0))
         assert (Dual(1.0) == "1") is False
 
     def test_relu_and_abs_at_the_kink_have_derivative_zero(self):
-        assert dual.relu(Dual(0.0, 1.0)) == Dual(0.0, 0.0) and abs(Dual(0.0, 1.0)) == Dual(0.0, 0.0)
+        assert both(dual.relu(Dual(0.0, 1.0))) == (0.0, 0.0) and both(abs(Dual(0.0, 1.0))) == (0.0, 0.0)
 
 
 class TestErrors:

@@ -80,6 +80,8 @@ def same(a, b):
 
 
 def close(x, y):
+    if isinstance(x, tuple) and isinstance(y, tuple) and len(x) == len(y):  # DUAL's pairs: each part
+        return all(map(close, x, y))
     if isinstance(x, float) and isinstance(y, float) and x != y:
         return math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-300)
     return x == y
@@ -228,8 +230,12 @@ def test_nodes_are_named_by_the_tape_as_by_the_graph():
 
     on_tape, on_graph = pathad.trace(f, 2.0, 3.0), pathad.trace(f, 2.0, 3.0)
     on_graph.graph  # noqa: B018
-    for ref in ("x", "f", "a", "v5", "v6", 3, 0, 5.0, True):
+    for ref in ("x", "f", "a", "v5", "v6", 3, 0, 5.0):
         assert resolve_node(on_tape, ref) == resolve_node(on_graph, ref)
+    with pytest.raises(TypeError, match="bool True"):  # True == 1, but a bool names no node (issue 17)
+        resolve_node(on_tape, True)
+    with pytest.raises(TypeError, match="bool True"):
+        resolve_node(on_graph, True)
     for ref in ("twin", "v2", "v3", "v05", "v9", "nope", 99, -1, 2.5, (1, 2), math.nan):
         with pytest.raises(UnknownNodeError) as from_tape:
             resolve_node(on_tape, ref)
