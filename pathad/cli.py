@@ -11,29 +11,34 @@ Every error is one line on stderr and exit status 2.
 """
 
 import argparse
+import importlib.metadata
 import json
 import math
 import sys
 import textwrap
+import time
 import warnings
 from pathlib import Path
 
-from . import nn
+import numpy as np
+
+from . import nn, training
 from .animate import animate
 from .derivatives import gradient
 from .draw import FORMATS, draw
 from .elimination import fold_linear
-from .enumeration import explain
-from .errors import PathadError
+from .enumeration import count_paths, explain
+from .errors import PathadError, TooManyPathsError
 from .expressions import FUNCTIONS, ExpressionError, parse, parse_point
 from .figures import FIGURES, make_figures
 from .io import save, to_graphml
+from .second import hessian
 from .semirings import MAX_TIMES, as_semiring
 from .solver import solve
 from .symbolic import symbolic_derivative
 from .tracing import trace
 
-__all__ = ["main", "tour", "figures", "trace_report", "SEMIRING_NAMES"]
+__all__ = ["main", "tour", "figures", "trace_report", "version", "SEMIRING_NAMES"]
 
 #: The semirings ``pathad trace --semiring`` offers (SYMBOLIC is ``--symbolic``).
 SEMIRING_NAMES = ("real", "boolean", "counting", "max-times", "min-plus", "max-plus")
@@ -126,17 +131,13 @@ def tour(out=None):
     """
     out = out or sys.stdout
     tr = trace(_h, x=3.0, y=5.0)
-    graph = fold_linear(tr)
     print("h(x, y) = (x + 4y)·((x + y)·y) at x = 3, y = 5", file=out)
-    print(f"value: {tr.value:g}", file=out)
-    print(
-        f"graph: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges "
-        "(each edge carries its local partial)",
-        file=out,
-    )
-    for mode, sweeps in (("forward", "one sweep per input"), ("backward", "one sweep for all inputs")):
-        grad = gradient(tr, mode=mode)
-        parts = ", ".join(f"∂h/∂{name} = {value:g}" for name, value in grad.items())
+    print(f"value: {_number(tr.value)}", file=out)
+    print(_graph_line(tr.graph.number_of_nodes(), tr.graph.number_of_edges()), file=out)
+    grads = {mode: gradient(tr, mode=mode) for mode in ("forward", "backward")}
+    shown = {name: _shown_row([grads[mode][name] for mode in grads]) for name in grads["forward"]}
+    for i, (mode, sweeps) in enumerate((("forward", "one sweep per input"), ("backward", "one sweep for all inputs"))):
+        parts = ", ".join(f"∂h/∂{name} = {cells[i]}" for name, cells in shown.items())
         print(f"{mode:>8} ({sweeps}): {parts}", file=out)
 
 
@@ -291,8 +292,7 @@ def _print_report(report, name, out):
     print(f"{name} = {report['expression'].strip()}", file=out)
     print(f"at {at}", file=out)
     print(f"value: {_number(report['value'])}", file=out)
-    graph = report["graph"]
-    print(f"graph: {graph['nodes']} nodes, {graph['edges']} edges, each edge labeled with its local partial", file=out)
+    print(_graph_line(report["graph"]["nodes"], report["graph"]["edges"]), file=out)
     if report["semiring"] != "real":
         print(f"semiring {report['semiring']}: {report['meaning']}", file=out)
     modes = [mode for mode in ("forward", "backward") if mode in report]
@@ -309,12 +309,64 @@ def _print_report(report, name, out):
 def _print_table(report, name, modes, out):
     real = report["semiring"] == "real"
     rows = [[""] + list(modes)]
+    notes = []
     for w in report[modes[0]]:
         row_name = f"∂{name}/∂{w}" if real else f"{w} → {name}"
-        rows.append([row_name] + [_shown(report[mode][w]) for mode in modes])
+        answers = [report[mode][w] for mode in modes]
+        rows.append([row_name] + _shown_row(answers))
+        notes.extend(_difference_note(row_name, modes, answers))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)
+    for note in dict.fromkeys(notes):
+        print(note, file=out)
+
+
+def _graph_line(nodes, edges):
+    """The graph line of ``trace`` and ``tour``: both count the graph as traced (drawings fold 4*y and the like)."""
+    return f"graph: {nodes} nodes, {edges} edges, each edge labeled with its local partial"
+
+
+def _shown_row(answers):
+    """The cells of one row of the table: answers that agree to rounding are shown alike.
+
+    Floats are shown to :data:`_DIGITS` significant digits (``--json`` has every
+    digit); when the sweeps' answers agree to rounding but would still print
+    differently there (they straddle a rounding boundary), fewer digits are
+    shown, down to 12, until they look the same.
+
+    >>> _shown_row([-0.37794120918695956, -0.3779412091869595])
+    ['-0.37794120918696', '-0.37794120918696']
+    >>> _shown_row([155.0, 155.0])
+    ['155', '155']
+    """
+    if len(answers) > 1 and _agree_to_rounding(answers):
+        for digits in range(_DIGITS, 11, -1):
+            cells = [_number(answer, digits) for answer in answers]
+            if len(set(cells)) == 1:
+                return cells
+    return [_shown(answer) for answer in answers]
+
+
+def _agree_to_rounding(answers):
+    """Whether ``answers`` are floats within a relative :data:`_ROUNDING` of each other (or all equal)."""
+    if not all(isinstance(a, float) and not isinstance(a, bool) and math.isfinite(a) for a in answers):
+        return False
+    return max(answers) - min(answers) <= _ROUNDING * max(abs(a) for a in answers)
+
+
+def _difference_note(row_name, modes, answers):
+    """A note when the sweeps' answers in a row are not the same number: by rounding only, or beyond it."""
+    numbers = [a for a in answers if isinstance(a, float) and not isinstance(a, bool)]
+    if len(numbers) < 2 or len(set(numbers)) == 1:
+        return []
+    if _agree_to_rounding(numbers):
+        return [
+            "forward and backward agree to rounding (their last digits differ: the sweeps add the path terms "
+            f"in different orders); shown to {_DIGITS} significant digits, --json has every digit"
+        ]
+    shown = ", ".join(f"{mode} {value!r}" for mode, value in zip(modes, answers))
+    return [f"{row_name}: the sweeps differ beyond rounding ({shown}): cancellation between paths loses digits"]
 
 
 def _sweep_note(mode, count, name):
@@ -334,11 +386,19 @@ def _shown(answer):
     return _number(answer)
 
 
-def _number(value):
-    """920.0 -> '920'; other floats in full (repr), so nothing is rounded away."""
+_DIGITS = 15  # significant digits of numbers in the text output (every float of 15 digits prints as typed)
+_ROUNDING = 1e-12  # relative difference up to which two sweeps' answers count as the same number
+
+
+def _number(value, digits=_DIGITS):
+    """920.0 -> '920'; other floats to ``digits`` significant digits, shortest form ('0.1', '1e-300').
+
+    >>> _number(920.0), _number(0.1), _number(-0.37794120918695956)
+    ('920', '0.1', '-0.37794120918696')
+    """
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
-    return repr(value) if isinstance(value, float) else str(value)
+    return format(value, f".{digits}g") if isinstance(value, float) else str(value)
 
 
 # --- running the subcommands -------------------------------------------------------
@@ -357,15 +417,107 @@ def _run_trace(args, out):
         name=args.name,
     )
     tr = report.pop("trace")
+    if args.hessian:
+        report["hessian"] = hessian_report(tr)
+    if args.newton is not None:
+        report["newton"] = newton_report(args.expression, at, args.newton, args.name)
     files = _write_files(tr, args)
     if args.json:
         report["files"] = files
         print(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False), file=out)
         return 0
     _print_report(report, args.name, out)
+    if args.hessian:
+        _print_hessian(report["hessian"], args.name, out)
+    if args.newton is not None:
+        _print_newton(report["newton"], out)
     for file in files:
-        print(f"wrote {file}", file=out)
+        print(f"wrote {file}{_folded_note(tr) if file == args.draw else ''}", file=out)
     return 0
+
+
+def hessian_report(tr):
+    """The Hessian of a traced formula, JSON-ready: its inputs, matrix, HVPs taken and the Newton step.
+
+    >>> from pathad import trace
+    >>> report = hessian_report(trace(lambda x, y: x * x * y, 3.0, 2.0))
+    >>> report["matrix"], report["hvps"], report["newton_step"]
+    ([[4.0, 6.0], [6.0, 0.0]], 2, [-1.5, -1.0])
+    """
+    H = hessian(tr)
+    g = gradient(tr)
+    g = np.array([g[name] for name in tr.inputs], dtype=np.float64)
+    try:
+        step = (-np.linalg.solve(H.matrix, g)).tolist()
+    except np.linalg.LinAlgError:
+        step = None
+    return {"wrt": list(tr.inputs), "matrix": H.matrix.tolist(), "mode": H.mode, "hvps": H.hvps, "newton_step": step}
+
+
+def newton_report(text, at, steps, name="f", tolerance=1e-12):
+    """Newton's method on a formula from the point ``at``: up to ``steps`` steps x := x − H⁻¹∇f, each traced
+    afresh; it stops when the next step is below ``tolerance`` (relative to the point) or H is singular.
+
+    >>> report = newton_report("(x - 2)**2 + 3*(y + 1)**2", {"x": 0.0, "y": 0.0}, 5)
+    >>> [it["point"] for it in report["iterations"]], report["stopped"]
+    ([{'x': 0.0, 'y': 0.0}, {'x': 2.0, 'y': -1.0}], 'converged: the next step is below 1e-12 (after 1 steps)')
+    """
+    point = {k: float(v) for k, v in at.items()}
+    iterations, stopped = [], f"after {steps} steps"
+    for k in range(steps + 1):
+        tr = _traced(text, point, name)
+        g = gradient(tr)
+        g = np.array([g[n] for n in point], dtype=np.float64)
+        iterations.append({"point": dict(point), "value": tr.value, "gradient_norm": float(np.linalg.norm(g))})
+        if k == steps:
+            break
+        try:
+            step = -np.linalg.solve(hessian(tr).matrix, g)
+        except np.linalg.LinAlgError:
+            stopped = f"the Hessian is singular at step {k}"
+            break
+        if not np.isfinite(step).all():
+            stopped = f"the Newton step is not finite at step {k}"
+            break
+        if np.abs(step).max() <= tolerance * max(1.0, max(abs(v) for v in point.values())):
+            stopped = f"converged: the next step is below {tolerance:g} (after {k} steps)"
+            break
+        point = {n: v + float(d) for (n, v), d in zip(point.items(), step)}
+    return {"iterations": iterations, "stopped": stopped}
+
+
+def _print_hessian(report, name, out):
+    names = report["wrt"]
+    print(f"\nHessian of {name} ({report['hvps']} Hessian-vector products, {report['mode']}):", file=out)
+    cells = [[_number(v) for v in row] for row in report["matrix"]]
+    width = max([len(c) for row in cells for c in row] + [len(n) for n in names])
+    print("  ".join([" " * max(len(n) for n in names)] + [n.rjust(width) for n in names]), file=out)
+    for n, row in zip(names, cells):
+        print("  ".join([n.ljust(max(len(m) for m in names))] + [c.rjust(width) for c in row]), file=out)
+    step = report["newton_step"]
+    if step is None:
+        print("the Hessian is singular: no Newton step", file=out)
+    else:
+        print("Newton step -H⁻¹∇f: " + ", ".join(f"{n} {_number(v)}" for n, v in zip(names, step)), file=out)
+
+
+def _print_newton(report, out):
+    print("\nNewton's method:", file=out)
+    for k, it in enumerate(report["iterations"]):
+        point = ", ".join(f"{n} = {v!r}" for n, v in it["point"].items())
+        print(f"  {k:3d}  {point}  f = {it['value']!r}  |∇f| = {it['gradient_norm']:.3e}", file=out)
+    print(f"stopped: {report['stopped']}", file=out)
+
+
+def _folded_note(tr):
+    """What the drawing shows, when it is not the graph counted above: constant scalings folded into edges."""
+    folded = fold_linear(tr)
+    if folded.number_of_nodes() == tr.graph.number_of_nodes():
+        return ""
+    return (
+        f" (drawn folded: {folded.number_of_nodes()} nodes, {folded.number_of_edges()} edges, "
+        "each constant scaling such as 4*y merged into its edge's partial)"
+    )
 
 
 def _check_output_files(args):
@@ -404,7 +556,16 @@ def _run_explain(args, out):
     tr = _traced(args.expression, at, args.name)
     symbolic = False if args.numbers else None
     for w in wrt:
-        print(explain(tr, w, symbolic=symbolic, limit=args.limit), file=out)
+        try:
+            text = explain(tr, w, symbolic=symbolic, limit=args.limit)
+        except TooManyPathsError:  # its message speaks Python (limit=); say it in the command's words
+            count = count_paths(tr, w, tr.output)
+            raise PathadError(
+                f"there are {count:,} paths from {w} to {args.name}, more than --limit {args.limit:,}; "
+                f"pass --limit {count} to write them all, or count them with --semiring counting "
+                "and find the largest with --semiring max-times (pathad trace)"
+            ) from None
+        print(text, file=out)
     return 0
 
 
@@ -434,8 +595,19 @@ def _run_figures(args, out):
     return 0
 
 
+_MAX_HOURS = 24  # pathad train refuses runs estimated to take longer
+_PILOT_EPOCHS = 10_000  # more epochs than this: one epoch is timed first, to estimate the run
+
+
 def _run_train(args, out):
     _check_directory("--curve", args.curve)
+    if args.curve is not None:
+        try:  # no matplotlib, or a format it cannot write: refused before training, not after it
+            training.check_figure_path(args.curve)
+        except ValueError as exc:
+            raise PathadError(f"--curve: {exc}") from None
+    if args.epochs > _PILOT_EPOCHS:
+        _check_duration(args)
     result = nn.fit_dataset(
         args.dataset,
         epochs=args.epochs,
@@ -449,6 +621,38 @@ def _run_train(args, out):
     print(result.summary(), file=out)
     print(f"test accuracy: {result.test_accuracy:.2f}", file=out)
     return 0
+
+
+def _check_duration(args):
+    """Time one epoch; refuse a run estimated to take over _MAX_HOURS, warn (on stderr) about one over 10 minutes."""
+    start = time.perf_counter()
+    nn.fit_dataset(
+        args.dataset,
+        epochs=1,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        progress=False,
+        backend=args.backend,
+    )
+    per_epoch = time.perf_counter() - start  # setup included: an estimate on the long side
+    estimate = per_epoch * args.epochs
+    if estimate > _MAX_HOURS * 3600:
+        feasible = max(1, int(_MAX_HOURS * 3600 / per_epoch))
+        raise PathadError(
+            f"--epochs {args.epochs:,}: one epoch took {per_epoch:.2g} s here, so the run would take about "
+            f"{_duration(estimate)}; ask for at most about {feasible:,} epochs (a day's worth)"
+        )
+    if estimate > 600:
+        print(f"pathad train: this will take about {_duration(estimate)} ({per_epoch:.2g} s an epoch)", file=sys.stderr)
+
+
+def _duration(seconds):
+    """A rough duration in words: '3.2 hours', '41 years'."""
+    for unit, length in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= length:
+            return f"{seconds / length:,.2g} {unit}" if seconds / length < 100 else f"{seconds / length:,.0f} {unit}"
+    return f"{seconds:.2g} seconds"
 
 
 _RUN = {
@@ -494,6 +698,20 @@ def main(argv=None, out=None):
         return 2
 
 
+def version():
+    """The installed pathad's version: its package metadata, else ``pathad.__version__``.
+
+    >>> version() == __import__("pathad").__version__
+    True
+    """
+    try:
+        return importlib.metadata.version("pathad")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        import pathad
+
+        return getattr(pathad, "__version__", "unknown")
+
+
 def _one_line(exc):
     text = str(exc) if not isinstance(exc, OSError) or not exc.filename else f"{exc.filename}: {exc.strerror}"
     return " ".join(text.split()) or type(exc).__name__
@@ -509,6 +727,7 @@ def _parser():
         epilog=_EXAMPLES[None],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"pathad {version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_trace_parser(commands)
     _add_explain_parser(commands)
@@ -569,6 +788,18 @@ def _add_trace_parser(commands):
         "default real (derivatives)",
     )
     sub.add_argument("--symbolic", action="store_true", help="also print each derivative as a formula (needs sympy)")
+    sub.add_argument(
+        "--hessian",
+        action="store_true",
+        help="also print the Hessian (by Hessian-vector products: a forward and a backward sweep each) and the "
+        "Newton step -H⁻¹∇f",
+    )
+    sub.add_argument(
+        "--newton",
+        type=_positive_int,
+        metavar="STEPS",
+        help="minimise the formula by Newton's method from --at, at most STEPS steps, printing each iterate",
+    )
     sub.add_argument("--draw", metavar="FILE", help="draw the graph with values and partials (.svg, .png, ...)")
     sub.add_argument("--save", metavar="FILE", help="save the graph: .json (pathad.load reads it) or .graphml")
     sub.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -636,9 +867,14 @@ def _add_figures_parser(commands):
 
 
 def _add_train_parser(commands):
-    sub = _subparser(commands, "train", "train a small sigmoid network on a dataset and report its test accuracy")
-    sub.add_argument("--dataset", required=True, choices=["xor", "iris", "digits"], help="the dataset")
-    sub.add_argument("--epochs", required=True, type=_positive_int, help="passes over the training data")
+    sub = _subparser(commands, "train", "train a small network on a dataset and report its test accuracy")
+    sub.add_argument("--dataset", required=True, choices=list(nn.SETUPS), help=_dataset_help())
+    sub.add_argument(
+        "--epochs",
+        required=True,
+        type=_positive_int,
+        help=f"passes over the training data (runs estimated to take over {_MAX_HOURS} hours are refused)",
+    )
     sub.add_argument("--seed", type=_natural_int, default=0, help="random seed (default: 0)")
     sub.add_argument("--batch-size", type=_positive_int, help="examples per step (default: the dataset's)")
     sub.add_argument("--learning-rate", type=_positive_float, help="step size η (default: the dataset's)")
@@ -651,6 +887,16 @@ def _add_train_parser(commands):
         help="who runs the recorded circuit: numpy, numba (compiled once per machine, then cached), or auto "
         "(numba when compiled already or when the run is long enough to pay for it; the default)",
     )
+
+
+def _dataset_help():
+    """What each --dataset trains, read from the setups :func:`pathad.nn.fit_dataset` builds."""
+    nets = []
+    for name, setup in nn.SETUPS.items():
+        sizes = "-".join(map(str, setup.sizes))
+        output = "softmax" if setup.output == "linear" else f"{setup.output} output"
+        nets.append(f"{name} ({sizes}, {setup.activation} hidden units, {output})")
+    return "the dataset and its network: " + ", ".join(nets)
 
 
 def _positive_int(text):
@@ -675,7 +921,9 @@ def _positive_float(text):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
+    if math.isinf(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}, which overflows to {value}")
+    if not value > 0:  # also nan
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
     return value
 

@@ -33,8 +33,12 @@ pathad.errors.ExpressionError: attribute access (.real) is not allowed, at colum
 
 import ast
 import inspect
+import io
+import keyword
 import math
 import re
+import tokenize
+import unicodedata
 from dataclasses import dataclass
 
 from .errors import ExpressionError, PathadError
@@ -240,7 +244,14 @@ def parse(text):
     """
     if not isinstance(text, str):
         raise ExpressionError(f"an expression is text, got {type(text).__name__}")
-    tree, indent = _syntax_tree(text)
+    stripped = _checked_text(text)
+    read = _read_tokens(stripped, len(text) - len(stripped))
+    if isinstance(read, tuple):  # the whole formula is within the grammar: no syntax tree needed
+        return Expression(text, *read)
+    try:  # anything else: Python's parser and the checks below say what is wrong, and where
+        tree, indent = _syntax_tree(text)
+    except _TooDeep:  # a long formula with something wrong in it: say what the token reader found
+        raise ExpressionError(read) from None
     return Expression(text, *_compile(tree, _Columns(text, indent)))
 
 
@@ -311,8 +322,8 @@ def _assignment(part):
 # --- parsing --------------------------------------------------------------
 
 
-def _syntax_tree(text):
-    """Python's parse of ``text`` as an expression, and the number of leading blanks cut off."""
+def _checked_text(text):
+    """``text`` without its leading blanks, refused if too long, empty or holding a NUL character."""
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"the expression has {len(text):,} characters; at most {MAX_LENGTH:,} are accepted")
     stripped = text.lstrip()
@@ -320,12 +331,150 @@ def _syntax_tree(text):
         raise ExpressionError("the expression is empty")
     if "\0" in stripped:
         raise ExpressionError(f"the expression contains a NUL character, at column {text.index(chr(0)) + 1}")
+    return stripped
+
+
+class _TooDeep(ExpressionError):
+    """Python's parser gave up (its syntax tree of a long formula nests one level per operation)."""
+
+
+def _syntax_tree(text):
+    """Python's parse of ``text`` as an expression, and the number of leading blanks cut off."""
+    stripped = _checked_text(text)
     try:
         return ast.parse(stripped, mode="eval"), len(text) - len(stripped)
     except SyntaxError as exc:
         raise ExpressionError(_syntax_message(exc, stripped, len(text) - len(stripped))) from None
     except (RecursionError, MemoryError):
-        raise ExpressionError("the expression nests too deeply for Python's parser") from None
+        raise _TooDeep("the expression nests too deeply for Python's parser") from None
+
+
+# --- reading the tokens: the formulas of the grammar, however long, without recursion -----------------------------
+
+_BINARY = {"+": (10, "add"), "-": (10, "sub"), "*": (20, "mul"), "/": (20, "div"), "%": (20, "mod")}
+_BINARY.update({"//": (20, "floor_divide"), "**": (40, "pow")})  # ** binds tightest and groups to the right
+_UNARY = 30  # -x and +x bind tighter than * and looser than **: -x**2 is -(x**2), 2**-x is 2**(-x)
+_SKIPPED = frozenset({tokenize.NL, tokenize.COMMENT, tokenize.ENDMARKER})
+
+
+def _read_tokens(stripped, indent):
+    """(variables, steps) of a formula read token by token (operator precedence, by Dijkstra's shunting yard).
+
+    Python's syntax tree of ``x + x + ... + x`` nests one level per ``+``, and its
+    parser gives up after a few thousand; this reader keeps explicit stacks, so a
+    flat sum of any length is read in one pass, and gives the same steps as the
+    syntax tree would.  At anything outside the grammar (or a name, number or
+    call the checks would refuse) it stops and returns a message saying where
+    (a string): :func:`parse` then asks Python's parser, which says what is wrong.
+
+    >>> _read_tokens("-x**2 + 3*y", 0)
+    (('x', 'y'), (('variable', 'x'), ('number', 2.0), ('apply', 'pow'), ('apply', 'neg'), ('number', 3.0), \
+('variable', 'y'), ('apply', 'mul'), ('apply', 'add')))
+    >>> _read_tokens("x < 1", 0).split(";")[0]
+    "'<' is not allowed at column 3"
+    """
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(stripped).readline) if t.type not in _SKIPPED]
+    except (tokenize.TokenError, SyntaxError) as exc:  # an unclosed bracket, a stray indent, ...
+        return f"syntax error: {exc.args[0]}"
+    while tokens and tokens[-1].type in (tokenize.NEWLINE, tokenize.DEDENT):
+        tokens.pop()
+    variables, steps = {}, []
+    stack = []  # pending: [kind, precedence, primitive or None, token]; kind binary, unary, paren or call
+    operand = True  # an operand comes next (else an operator, a closing bracket or a comma)
+    skip = None  # the "(" of a call, read with its name
+    for i, token in enumerate(tokens):
+        if i == skip:
+            continue
+        kind, text = token.type, token.string
+        if kind == tokenize.NAME:
+            text = unicodedata.normalize("NFKC", text)  # as Python reads names
+        following = tokens[i + 1].string if i + 1 < len(tokens) else None
+        if operand and kind == tokenize.NUMBER and (number := _token_number(text)) is not None:
+            steps.append(("number", number))
+            operand = False
+        elif operand and kind == tokenize.NAME and following == "(" and text in FUNCTIONS:
+            stack.append(["call", 0, FUNCTIONS[text], token, 1])  # the last entry counts the arguments
+            skip = i + 1
+        elif operand and kind == tokenize.NAME and _is_variable(text) and following != "(":
+            if text in CONSTANTS:
+                steps.append(("number", CONSTANTS[text]))
+            else:
+                variables.setdefault(text, None)
+                steps.append(("variable", text))
+            operand = False
+        elif operand and text == "(":
+            stack.append(["paren", 0, None, token])
+        elif operand and text in ("-", "+"):
+            stack.append(["unary", _UNARY, "neg" if text == "-" else None, token])
+        elif not operand and kind == tokenize.OP and text in _BINARY:
+            precedence, name = _BINARY[text]
+            while stack and stack[-1][0] in ("binary", "unary") and (
+                stack[-1][1] > precedence or (stack[-1][1] == precedence and text != "**")
+            ):
+                _emit(stack.pop(), steps)
+            stack.append(["binary", precedence, name, token])
+            operand = True
+        elif not operand and text in (")", ","):
+            while stack and stack[-1][0] in ("binary", "unary"):
+                _emit(stack.pop(), steps)
+            if not stack or (text == "," and stack[-1][0] != "call"):
+                return _unread(token, indent)
+            if text == ",":
+                stack[-1][4] += 1
+                operand = True
+                continue
+            opened = stack.pop()
+            if opened[0] == "call":
+                if opened[4] != PRIMITIVES[opened[2]].arity:
+                    return _unread(opened[3], indent)
+                steps.append(("apply", opened[2]))
+        else:
+            return _unread(token, indent)
+    while stack and stack[-1][0] in ("binary", "unary"):
+        _emit(stack.pop(), steps)
+    if operand:
+        return "syntax error: the expression ends where an operand should follow"
+    if stack:
+        return _unread(stack[-1][3], indent)
+    return tuple(variables), tuple(steps)
+
+
+def _emit(operation, steps):
+    if operation[2] is not None:  # unary plus applies nothing
+        steps.append(("apply", operation[2]))
+
+
+def _token_number(text):
+    """The value of a NUMBER token as a finite float; None for 3j, 1e999 and the like (the checks say why)."""
+    low = text.lower()
+    try:
+        if low.startswith(("0x", "0o", "0b")):
+            value = float(int(text, 0))
+        elif "j" in low:
+            return None
+        elif "." in low or "e" in low:
+            value = float(text)
+        else:
+            value = float(int(text))
+    except (ValueError, OverflowError):  # too many digits, or past the largest float
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _is_variable(name):
+    return name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_") and name not in FUNCTIONS
+
+
+def _unread(token, indent, end=False):
+    """Where the token reader stopped, in words."""
+    if end or token.type == tokenize.NEWLINE:
+        return "syntax error: the expression ends where an operand should follow"
+    line, column = token.start
+    where = f"at line {line}, column {column + 1}" if line > 1 else f"at column {column + 1 + indent}"
+    if token.string in ("(",):
+        return f"syntax error {where}: '(' is never closed"
+    return f"{_shorten(token.string)!r} is not allowed {where}; an expression may use {_ALLOWED}"
 
 
 def _syntax_message(exc, stripped, indent):

@@ -60,7 +60,7 @@ import numpy as np
 
 from .errors import GraphFileError
 from .files import replacing, write_atomically
-from .primitives import PRIMITIVES
+from .primitives import FLOAT, PRIMITIVES
 from .tracing import Guard, Tape, Trace, gc_paused
 
 __all__ = ["save", "load", "to_graphml", "read_graphml", "FORMAT", "MAX_BYTES", "MAX_DEPTH"]
@@ -68,8 +68,11 @@ __all__ = ["save", "load", "to_graphml", "read_graphml", "FORMAT", "MAX_BYTES", 
 #: The version of pathad's graph files.
 FORMAT = 1
 
-#: The largest file :func:`load` reads by default, in bytes.
-MAX_BYTES = 256 * 2**20
+#: The largest file :func:`load` reads by default, in bytes.  The file is parsed whole, not streamed (json,
+#: then a networkx graph, then the trace's tape and graph), which takes about 20 bytes of memory per byte of
+#: file: a file of 32 MiB (about 150,000 operations) peaks near 700 MB and reads in about 15 s.  The limit is
+#: chosen to fit that in an ordinary machine's memory; pass a larger ``max_bytes`` for larger files.
+MAX_BYTES = 32 * 2**20
 
 #: How deeply attribute values may nest (lists in dicts in tuples ...).
 MAX_DEPTH = 32
@@ -165,6 +168,10 @@ def _trace_record(tr):
         "structure": structure if structure is None or isinstance(structure, str) else list(structure),
         "guards": [list(guard) for guard in tr.tape.guards],
     }
+    for guard in tr.tape.guards:  # load refuses them: refuse them here, before anything is written
+        if guard[3] is not None and not math.isfinite(guard[3]):
+            raise GraphFileError(f"the guard {list(guard)!r} on node {guard[1]} compares with {guard[3]!r}, "
+                                 "which a trace file cannot hold (its constants must be finite)")
     if any(isinstance(nodes, np.ndarray) for nodes in tr.arguments.values()):
         record["arguments"] = [
             [name, list(nodes.shape), nodes.ravel().tolist()] if isinstance(nodes, np.ndarray) else [name, None, nodes]
@@ -584,6 +591,51 @@ def _check_trace_graph(graph, record):
             raise _Invalid(f"the trace's output {node} is not a node")
     for guard in record["guards"]:
         _check_guard(guard, n)
+    for node, data in graph.nodes(data=True):
+        if data["op"] != "input":
+            _check_numbers(graph, node, data)
+
+
+#: Stored and recomputed numbers agree when within this relative difference (rounding, another backend's last bit).
+_AGREE = 1e-12
+
+
+def _check_numbers(graph, node, data):
+    """The node's value and the partials on its in-edges must be what its operation gives from its operands.
+
+    Each is recomputed with the primitive table's rules from the stored values
+    (``PRIMITIVES[op].partials[j](FLOAT, *operands, value)``), so a file whose
+    numbers were edited, or do not belong together, is refused naming the node.
+    """
+    primitive = PRIMITIVES[data["op"]]
+    operands = [0.0] * primitive.arity
+    for position, value in data.get("consts", ()):
+        operands[position] = float(value)
+    edges = list(graph.in_edges(node, keys=True, data="partial"))
+    for u, _, arg, _ in edges:
+        operands[arg] = float(graph.nodes[u]["value"])
+    value = float(data["value"])
+    label = f"node {node} ({data['op']}, operands {', '.join(map(repr, operands))})"
+    try:
+        expected = float(primitive.value(FLOAT, *operands))
+    except (ArithmeticError, ValueError) as exc:
+        raise _Invalid(f"{label}: its operation fails on its stored operands ({exc})") from None
+    if not _agrees(value, expected):
+        raise _Invalid(f"{label} stores the value {value!r}, but {data['op']} of its operands is {expected!r}")
+    for u, _, arg, partial in edges:
+        try:
+            expected = float(primitive.partials[arg](FLOAT, *operands, value))
+        except (ArithmeticError, ValueError) as exc:
+            raise _Invalid(f"{label}: its partial in operand {arg} fails ({exc})") from None
+        if not _agrees(float(partial), expected):
+            raise _Invalid(
+                f"edge {u} -> {node} stores the partial {partial!r}, but ∂{data['op']}/∂operand {arg} at "
+                f"{label} is {expected!r}"
+            )
+
+
+def _agrees(stored, recomputed):
+    return stored == recomputed or abs(stored - recomputed) <= _AGREE * max(abs(stored), abs(recomputed))
 
 
 def _check_node(graph, node, data):
@@ -653,6 +705,8 @@ def _check_guard(guard, n):
         )
     if not ok:
         raise _Invalid(f"the guard {guard!r} is not [comparison, node, node or null, number or null, outcome]")
+    if constant is not None and not math.isfinite(constant):
+        raise _Invalid(f"the guard {guard!r} on node {left} compares with {constant!r}; its constant must be finite")
 
 
 def _trace(graph, record):

@@ -50,6 +50,7 @@ __all__ = [
     "Progress",
     "plot_history",
     "write_figure",
+    "check_figure_path",
 ]
 
 
@@ -233,7 +234,10 @@ def _check_settings(epochs, learning_rate, batch_size, n_samples):
 
 
 class Progress:
-    """A progress bar over epochs (tqdm when installed, else one line per epoch), showing loss and accuracy.
+    """A progress bar over epochs (tqdm when installed), showing loss and accuracy.
+
+    Without tqdm it prints plain lines: the first epoch, every ``epochs / LINES``-th
+    and the last, so at most ``LINES + 1`` lines however many epochs there are.
 
     Examples
     --------
@@ -241,10 +245,13 @@ class Progress:
     ...     bar.update(Epoch(1, 0.5, 0.75, 0.5))
     """
 
+    LINES = 20  # plain progress lines at most (plus the first epoch's)
+
     def __init__(self, epochs, description, *, enabled=True, stream=None):
         self.epochs, self.description, self.enabled = epochs, description, enabled
         self.stream = stream or sys.stderr
         self.bar = _tqdm(epochs, description, self.stream) if enabled else None
+        self.every = max(1, math.ceil(epochs / self.LINES))  # without tqdm: a line every this many epochs
 
     def update(self, record):
         """Show one finished epoch."""
@@ -252,7 +259,8 @@ class Progress:
             return
         shown = _describe(record)
         if self.bar is None:
-            print(f"{self.description} epoch {record.epoch}/{self.epochs}: {shown}", file=self.stream)
+            if record.epoch in (1, self.epochs) or record.epoch % self.every == 0:
+                print(f"{self.description} epoch {record.epoch}/{self.epochs}: {shown}", file=self.stream)
             return
         self.bar.set_postfix_str(shown, refresh=False)
         self.bar.update(1)
@@ -265,7 +273,9 @@ class Progress:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, *exc):
+        if kind is not None and self.bar is not None:  # training failed: wipe the bar, so the error is the line left
+            self.bar.leave = False
         self.close()
 
     def __repr__(self):
@@ -341,6 +351,28 @@ def _plot_accuracies(axes, epochs, history, sizes):
     if axes.lines:
         axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)  # below: never on a curve
     return lowest
+
+
+def check_figure_path(path):
+    """Refuse, before any training, a curve that cannot be written: no matplotlib, or a format it lacks.
+
+    Raises :class:`MissingDependencyError` without matplotlib and ValueError for an
+    unknown suffix; returns the format (the suffix, ``png`` when there is none).
+
+    >>> check_figure_path("curve.svg")
+    'svg'
+    """
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        raise MissingDependencyError(
+            f"writing the training curve {path} needs matplotlib: pip install 'pathad[plot]' (or leave out the curve)"
+        ) from None
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if fmt not in formats:
+        raise ValueError(f"the training curve {path}: matplotlib cannot write .{fmt}; use one of {', '.join(formats)}")
+    return fmt
 
 
 def write_figure(fig, path):
@@ -659,6 +691,8 @@ def fit(
     >>> result.test_accuracy
     1.0
     """
+    if curve is not None:
+        check_figure_path(curve)  # before training, not after it
     X, V = _arrays(circuit, train), circuit.targets(train.y)
     if test is not None:
         _arrays(circuit, test)

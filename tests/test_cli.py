@@ -3,6 +3,7 @@
 import contextlib
 import io
 import json
+import math
 import re
 import shlex
 import subprocess
@@ -133,7 +134,7 @@ class TestExplain:
         logistic = "x"
         for _ in range(6):
             logistic = f"4*({logistic})*(1-({logistic}))"
-        one_line_error(["explain", logistic, "--at", "x=0.3", "--limit", "10"], "more than limit=10")
+        one_line_error(["explain", logistic, "--at", "x=0.3", "--limit", "10"], "more than --limit 10")
 
 
 ERRORS = [
@@ -355,3 +356,151 @@ def test_no_formula_at_any_point_makes_a_traceback(formula, x, y, extra):
     status, out, err = run("trace", f" {formula}", "--at", f"x={x}", f"y={y}", *extra)
     assert status in (0, 2)
     assert (status == 0 and err == "" and out) or (status == 2 and err.count("\n") == 1), err
+
+
+# --- issue 17: a library people trust on first contact ------------------------------------------------
+
+
+def graph_counts(out):
+    return re.search(r"^graph: (\d+) nodes, (\d+) edges", out, re.M).groups()
+
+
+def test_tour_and_trace_count_the_same_graph():
+    """The tour counted the folded graph (6, 8), trace the traced one (7, 9), and neither said which."""
+    _, tour_out, _ = run("tour")
+    _, trace_out, _ = run("trace", H, "--at", "x=3", "y=5")
+    assert graph_counts(tour_out) == graph_counts(trace_out) == ("7", "9")
+
+
+def test_a_drawing_says_it_shows_the_folded_graph(tmp_path):
+    picture = tmp_path / "h.svg"
+    status, out, _ = run("trace", H, "--at", "x=3", "y=5", "--draw", str(picture))
+    assert status == 0 and graph_counts(out) == ("7", "9")
+    assert f"wrote {picture} (drawn folded: 6 nodes, 8 edges" in out
+    _, out, _ = run("trace", "x*y", "--at", "x=3", "y=5", "--draw", str(picture))
+    assert f"wrote {picture}\n" in out  # nothing to fold: nothing to say
+
+
+def test_answers_that_agree_to_rounding_look_the_same():
+    """√(3 sin x) at 2: forward -0.37794120918695956, backward -0.3779412091869595 (one bit apart)."""
+    status, out, _ = run("trace", "sqrt(3 * sin(x))", "--at", "x=2")
+    assert status == 0
+    row = next(line.split()[1:] for line in out.splitlines() if line.startswith("∂f/∂x"))
+    assert row == ["-0.37794120918696", "-0.37794120918696"]
+    assert "agree to rounding" in out and "--json has every digit" in out
+    _, out, _ = run("trace", "sqrt(3 * sin(x))", "--at", "x=2", "--json")
+    report = json.loads(out)
+    assert report["forward"]["x"] != report["backward"]["x"]  # JSON keeps every digit
+    _, out, _ = run("trace", H, "--at", "x=3", "y=5")
+    assert "rounding" not in out  # equal answers need no note
+
+
+def test_answers_beyond_rounding_are_shown_apart_with_a_note():
+    from pathad.cli import _difference_note, _shown_row
+
+    assert _shown_row([1.0000000001, 1.0]) == ["1.0000000001", "1"]
+    note = _difference_note("∂f/∂x", ["forward", "backward"], [1.0000000001, 1.0])
+    assert note and "differ beyond rounding" in note[0] and "1.0000000001" in note[0]
+    # straddling a rounding boundary at 15 digits: fewer digits, so that they still look alike
+    a = 0.1234567890123455
+    b = math.nextafter(a, 0.0)
+    assert len(set(_shown_row([a, b]))) == 1
+
+
+def test_train_help_names_the_networks_that_are_built():
+    status, out, _ = run("train", "--help")
+    text = " ".join(out.split())
+    assert status == 0 and "sigmoid network" not in text
+    for name, setup in nn.SETUPS.items():
+        assert f"{name} ({'-'.join(map(str, setup.sizes))}, {setup.activation} hidden units" in text
+    assert "iris (4-8-3, tanh hidden units, softmax)" in text
+
+
+def test_explain_limit_names_the_command_line_flag():
+    logistic = "x"
+    for _ in range(3):
+        logistic = f"4*({logistic})*(1-({logistic}))"
+    err = one_line_error(["explain", logistic, "--at", "x=0.3", "--limit", "3"], "more than --limit 3")
+    assert "limit=" not in err and "--limit 8" in err
+
+
+def test_a_curve_without_matplotlib_is_refused_before_training(monkeypatch):
+    trained = []
+    monkeypatch.setattr(nn, "fit_dataset", lambda *a, **k: trained.append(1))
+    for module in ("matplotlib", "matplotlib.backend_bases", "matplotlib.figure"):
+        monkeypatch.setitem(sys.modules, module, None)  # import matplotlib raises ImportError
+    one_line_error(["train", "--dataset", "xor", "--epochs", "3", "--curve", "c.png"], "needs matplotlib")
+    assert trained == []
+
+
+def test_a_curve_in_an_unknown_format_is_refused_before_training(monkeypatch):
+    trained = []
+    monkeypatch.setattr(nn, "fit_dataset", lambda *a, **k: trained.append(1))
+    one_line_error(["train", "--dataset", "xor", "--epochs", "3", "--curve", "c.xyz"], "cannot write .xyz")
+    assert trained == []
+
+
+@pytest.mark.parametrize("rate", ["1e6", "1e300", "1e308"])
+def test_a_huge_learning_rate_is_a_divergence(rate):
+    err = one_line_error(["train", "--dataset", "iris", "--epochs", "2", "--learning-rate", rate], "diverged")
+    assert "too large" in err
+
+
+def test_an_overflowing_learning_rate_is_not_called_non_positive():
+    argv = ["train", "--dataset", "xor", "--epochs", "3", "--learning-rate", "1e400"]
+    one_line_error(argv, "must be a finite number")
+
+
+def test_absurd_epochs_are_refused_with_the_estimated_time():
+    err = one_line_error(["train", "--dataset", "xor", "--epochs", str(10**12), "--no-progress"], "would take about")
+    assert "years" in err and "epochs" in err
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    status, out, _ = run("--version")
+    assert status == 0 and out == f"pathad {version('pathad')}\n"
+
+
+def test_python_dash_m_pathad_is_the_pathad_command(tmp_path):
+    for argv in (["--version"], ["tour"], ["trace", "x*y", "--at", "x=3", "y=5"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "pathad", *argv], capture_output=True, text=True, timeout=120, cwd=tmp_path
+        )
+        assert (result.returncode, result.stderr) == (0, "")
+        assert result.stdout == run(*argv)[1]
+
+
+def test_a_long_flat_sum_is_traced_not_refused():
+    status, out, err = run("trace", "+".join(["x"] * 3000), "--at", "x=1")
+    assert (status, err) == (0, "")
+    assert "value: 3000" in out and re.search(r"^∂f/∂x\s+3000\s+3000$", out, re.M)
+
+
+class TestSecondDerivatives:
+    ROSENBROCK = "(1 - x)**2 + 100*(y - x*x)**2"
+
+    def test_the_hessian_and_the_newton_step(self):
+        status, out, _ = run("trace", self.ROSENBROCK, "--at", "x=-1.2,y=1", "--hessian")
+        assert status == 0
+        # by hand: f_xx = 2 - 400y + 1200x² = 1330, f_xy = -400x = 480, f_yy = 200
+        assert "Hessian of f (2 Hessian-vector products, dense):" in out
+        assert out.splitlines()[-3:-1] == ["x  1330   480", "y   480   200"]
+        assert "Newton step -H⁻¹∇f: x 0.0247191011235956, y 0.380674157303371" in out
+
+    def test_newtons_method_reaches_the_minimum_in_seven_steps(self):
+        status, out, _ = run("trace", self.ROSENBROCK, "--at", "x=-1.2,y=1", "--newton", "30", "--json")
+        assert status == 0
+        newton = json.loads(out)["newton"]
+        last = newton["iterations"][-1]
+        assert (len(newton["iterations"]), last["point"], last["value"]) == (8, {"x": 1.0, "y": 1.0}, 0.0)
+        assert newton["stopped"].startswith("converged")
+
+    def test_a_singular_hessian_is_said(self):
+        status, out, _ = run("trace", "x + y", "--at", "x=1,y=2", "--hessian", "--newton", "3")
+        assert status == 0 and "the Hessian is singular: no Newton step" in out
+        assert "stopped: the Hessian is singular at step 0" in out
+
+    def test_newton_needs_a_positive_count(self):
+        one_line_error(["trace", "x*x", "--at", "x=1", "--newton", "0"], "--newton")

@@ -197,8 +197,11 @@ def test_when_pythons_parser_gives_up(monkeypatch, error):
         raise error
 
     monkeypatch.setattr(ast, "parse", give_up)
-    with pytest.raises(ExpressionError, match="nests too deeply for Python's parser"):
-        parse("x + x")
+    assert parse("x + x").steps == (("variable", "x"), ("variable", "x"), ("apply", "add"))  # no syntax tree needed
+    with pytest.raises(ExpressionError) as info:  # the token reader says where it stopped
+        parse("x + x < 1")
+    monkeypatch.undo()
+    assert str(info.value).startswith("'<' is not allowed at column 7")
 
 
 def test_expression_error_is_a_pathad_error_and_a_value_error():
@@ -309,3 +312,65 @@ def test_the_text_is_never_run_as_python():
         calls = [node.func for node in ast.walk(tree) if isinstance(node, ast.Call)]
         called = {func.id for func in calls if isinstance(func, ast.Name)}
         assert not called & {"eval", "exec", "compile", "__import__"}, module
+
+
+# --- issue 17: long flat formulas are read without recursion ------------------------------------------
+
+
+@pytest.mark.parametrize("operator", ["+", "-", "*", "/", "**"])
+def test_a_long_flat_formula_is_accepted(operator):
+    """ast.parse gives up on 3,000 terms ("nests too deeply"); the formula is flat, and is read."""
+    text = operator.join(["x"] * 3000)
+    expression = parse(text)
+    assert expression.variables == ("x",)
+    primitive = pathad.expressions.OPERATORS[type(ast.parse(f"x {operator} x", mode="eval").body.op)]
+    assert expression.steps.count(("variable", "x")) == 3000
+    assert expression.steps.count(("apply", primitive)) == 2999 and expression.steps[-1] == ("apply", primitive)
+
+
+def test_a_long_flat_sum_traces_to_its_value_and_gradient():
+    tr = parse("+".join(["x"] * 3000)).trace({"x": 1.0})
+    assert tr.value == 3000.0 and pathad.gradient(tr) == {"x": 3000.0}
+
+
+def test_an_error_in_a_long_formula_says_where_not_too_deep():
+    text = "+".join(["x"] * 3000) + " < 1"
+    with pytest.raises(ExpressionError, match=r"'<' is not allowed at column 6001"):
+        parse(text)
+    with pytest.raises(ExpressionError, match=r"syntax error"):
+        parse("+".join(["x"] * 3000) + "+")
+
+
+def test_the_text_is_never_run(monkeypatch):
+    import builtins
+
+    for name in ("eval", "exec", "compile"):
+        monkeypatch.setattr(builtins, name, lambda *a, **k: pytest.fail("ran the text"))
+    value = parse("+".join(["x"] * 3000)).evaluate({"x": 2.0})
+    monkeypatch.undo()
+    assert value == 6000.0
+
+
+def syntax_tree_steps(text):
+    """The steps by Python's syntax tree (the checks' path), for texts Python's parser can take."""
+    from pathad.expressions import _Columns, _compile, _syntax_tree
+
+    tree, indent = _syntax_tree(text)
+    return _compile(tree, _Columns(text, indent))
+
+
+TEXTS = st.text(alphabet="xy0123.e+-*/%()", min_size=1, max_size=25) | formulas().map(lambda f: f[0])
+
+
+@settings(max_examples=500, deadline=None)
+@given(TEXTS)
+def test_the_token_reader_agrees_with_the_syntax_tree(text):
+    from pathad.expressions import _read_tokens
+
+    read = _read_tokens(text.lstrip(), len(text) - len(text.lstrip()))
+    try:
+        expected = syntax_tree_steps(text)
+    except ExpressionError:
+        assert not isinstance(read, tuple), (text, read)  # what the checks refuse, the reader does not take
+        return
+    assert read == expected, text  # and what they take, both read alike

@@ -691,3 +691,112 @@ def test_the_readmes_saving_example(tmp_path, monkeypatch):
     exec(saving, namespace)
     assert pathad.gradient(namespace["tr2"]) == {"x": 155.0, "y": 459.0}
     assert (tmp_path / "h.json").exists() and (tmp_path / "h.graphml").exists()
+
+
+# --- issue 17: the numbers of a trace file must belong together -----------------------------------------
+
+
+def h_file(tmp_path):
+    tr = pathad.trace(lambda x, y: (x + 4 * y) * ((x + y) * y), x=3.0, y=5.0)
+    path = tmp_path / "h.json"
+    pathad.save(tr, path)
+    return path, json.loads(path.read_text())
+
+
+def rewritten(path, document):
+    path.write_text(json.dumps(document))
+    return path.read_bytes()
+
+
+def refused(path, match):
+    before = path.read_bytes()
+    with pytest.raises(GraphFileError, match=match):
+        load(path)
+    assert path.read_bytes() == before  # the file is untouched
+
+
+def test_a_partial_that_disagrees_with_its_operation_is_refused(tmp_path):
+    path, document = h_file(tmp_path)
+    edge = next(e for e in document["edges"] if e["partial"] == 40.0)  # ∂(a·b)/∂a = b = 40
+    edge["partial"] = 41.0
+    rewritten(path, document)
+    refused(path, rf"edge {edge['source']} -> {edge['target']} stores the partial 41.0, but .* is 40.0")
+
+
+def test_a_value_that_disagrees_with_its_operation_is_refused(tmp_path):
+    path, document = h_file(tmp_path)
+    document["nodes"][-1]["value"] = 921.0
+    rewritten(path, document)
+    last = len(document["nodes"]) - 1
+    refused(path, rf"node {last} \(mul, operands 23.0, 40.0\) stores the value 921.0, but mul of its operands is 920.0")
+
+
+def test_rounding_is_not_a_disagreement(tmp_path):
+    path, document = h_file(tmp_path)
+    edge = next(e for e in document["edges"] if e["partial"] == 40.0)
+    edge["partial"] = math.nextafter(40.0, 41.0)
+    rewritten(path, document)
+    assert pathad.gradient(load(path))["x"] == pytest.approx(155.0, rel=1e-14)
+
+
+def test_every_saved_trace_still_loads(tmp_path):
+    tr = pathad.trace(lambda x: pathad.sqrt(3 * pathad.sin(x)) + pathad.exp(x) / pathad.tanh(x) ** 2.5, x=2.0)
+    assert pathad.gradient(load(pathad.save(tr, tmp_path / "f.json"))) == pathad.gradient(tr)
+
+
+@pytest.mark.parametrize("constant", [{"$float": "inf"}, {"$float": "-inf"}, {"$float": "nan"}])
+def test_a_non_finite_guard_constant_is_refused(tmp_path, constant):
+    def f(x):
+        return x * 2 if x > 1 else x
+
+    path = tmp_path / "g.json"
+    pathad.save(pathad.trace(f, x=3.0), path)
+    document = json.loads(path.read_text())
+    guard = document["pathad"]["trace"]["guards"][0]
+    assert guard[3] == 1.0
+    guard[3] = constant
+    rewritten(path, document)
+    refused(path, r"the guard .* on node 0 compares with .*(inf|nan); its constant must be finite")
+
+
+def test_save_refuses_a_non_finite_guard_constant_and_writes_nothing(tmp_path):
+    def f(x):
+        return x * 2 if x < math.inf else x
+
+    path = tmp_path / "g.json"
+    with pytest.raises(GraphFileError, match="compares with inf"):
+        pathad.save(pathad.trace(f, x=3.0), path)
+    assert not path.exists()
+
+
+def test_the_default_size_limit_fits_in_memory(tmp_path):
+    """Reading takes ~20 bytes per byte of file; the limit keeps a file near it well under 1 GB.
+
+    (A 31.5 MB trace file of 144,002 nodes peaked at 642 MB; see test_a_file_near_the_limit_fits, marked slow.)
+    """
+    assert pathad.io.MAX_BYTES * 20 < 1 * 2**30
+
+
+@pytest.mark.slow
+def test_a_file_near_the_limit_fits(tmp_path):
+    import subprocess
+    import sys
+
+    script = f"""
+import resource, pathad, pathad.io
+def f(x, y):
+    s = x
+    for _ in range(48_000):
+        s = pathad.sin(s * y + 0.5)
+    return s
+pathad.io.save(pathad.trace(f, x=0.3, y=0.7), {str(tmp_path / 'big.json')!r})
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=600)
+    size = (tmp_path / "big.json").stat().st_size
+    assert 0.8 * pathad.io.MAX_BYTES < size <= pathad.io.MAX_BYTES
+    read = "import resource, pathad.io, sys; pathad.io.load(sys.argv[1]); "
+    read += "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    out = subprocess.run([sys.executable, "-c", read, str(tmp_path / "big.json")], check=True, timeout=600,
+                         capture_output=True, text=True).stdout
+    assert int(out) * 1024 < 1 * 2**30  # peak resident memory under 1 GB

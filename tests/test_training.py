@@ -353,3 +353,60 @@ def test_setups_fit_their_data():
         train, test = setup.split({"xor": xor, "iris": iris}[name]())
         assert train.X.shape[1] == setup.sizes[0]
         assert len(train.classes) in (setup.sizes[-1], 2)
+
+
+# --- issue 17: no flood of progress lines, no curve refused after the training ---------------------------
+
+
+def without_tqdm(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tqdm(name, *args, **kwargs):
+        if name == "tqdm":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tqdm)
+
+
+@pytest.mark.parametrize("epochs", [1, 7, 20, 21, 1000, 123_457])
+def test_progress_without_tqdm_prints_a_bounded_number_of_lines(monkeypatch, capsys, epochs):
+    without_tqdm(monkeypatch)
+    with Progress(epochs, "demo") as bar:
+        for epoch in range(1, epochs + 1):
+            bar.update(Epoch(epoch, 0.25))
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) <= Progress.LINES + 1 and len(lines) == min(epochs, len(lines))
+    assert lines[0].startswith("demo epoch 1/") and lines[-1].startswith(f"demo epoch {epochs}/{epochs}:")
+
+
+def test_a_failed_run_leaves_no_progress_bar_behind(capsys):
+    pytest.importorskip("tqdm")
+    with pytest.raises(RuntimeError), Progress(3, "demo") as bar:
+        bar.update(Epoch(1, 0.25))
+        raise RuntimeError("diverged")
+    assert "\n" not in capsys.readouterr().err  # the error message that follows is the only line
+
+
+def test_a_curve_without_matplotlib_is_refused_before_training(monkeypatch, tmp_path):
+    import sys
+
+    from pathad.errors import MissingDependencyError
+
+    circuit, data = small_problem()
+    steps = []
+    monkeypatch.setattr("pathad.training.descend", lambda *a, **k: steps.append(1))
+    for module in ("matplotlib", "matplotlib.backend_bases", "matplotlib.figure"):
+        monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(MissingDependencyError, match="needs matplotlib"):
+        fit(circuit, data, epochs=3, learning_rate=0.1, engine="retrace", curve=tmp_path / "c.png")
+    assert steps == [] and not (tmp_path / "c.png").exists()
+
+
+def test_a_curve_in_a_format_matplotlib_lacks_is_refused_before_training(monkeypatch, tmp_path):
+    circuit, data = small_problem()
+    monkeypatch.setattr("pathad.training.descend", lambda *a, **k: pytest.fail("trained"))
+    with pytest.raises(ValueError, match=r"cannot write \.xyz"):
+        fit(circuit, data, epochs=3, learning_rate=0.1, engine="retrace", curve=tmp_path / "c.xyz")
