@@ -46,7 +46,7 @@ from .functions import *  # noqa: F403  (one function per function primitive of 
 from .io import load, save, to_graphml
 from .planner import Plan, plan_jacobian
 from .primitives import BY_NAME, PRIMITIVES, Primitive
-from .second import Hessian, hessian, hessian_sparsity, hvp
+from .second import Hessian, explain_second, hessian, hessian_sparsity, hvp
 from .semirings import (
     BITSETS,
     BOOLEAN,
@@ -101,6 +101,7 @@ __all__ = [
     "hessian",
     "Hessian",
     "hessian_sparsity",
+    "explain_second",
     "check_laws",
     "edge_weight",
     "paths",

@@ -42,11 +42,11 @@ from .coloring import color
 from .derivatives import _output, _warn_constant, _wrt_groups
 from .errors import DomainError
 from .primitives import DOMAIN_ERRORS, FLOAT, PRIMITIVES, is_zero_rule
-from .semirings import BITSETS, DUAL, DualValue
+from .semirings import BITSETS, COUNTING, DUAL, DualValue
 from .solver import solve
 from .tracing import check_trace, resolve_node
 
-__all__ = ["hvp", "hessian", "Hessian", "hessian_sparsity", "HESSIAN_MODES", "second_labels"]
+__all__ = ["hvp", "hessian", "Hessian", "hessian_sparsity", "explain_second", "HESSIAN_MODES", "second_labels"]
 
 #: The modes of :func:`hessian`.
 HESSIAN_MODES = ("auto", "dense", "colored")
@@ -129,6 +129,79 @@ def second_labels(tr, v):
             if rate:
                 rates[node, j] = rate
     return rates
+
+
+def explain_second(tr, wrt, other=None, of=None):
+    """∂²of/∂wrt∂other written out, one term per place where a path from each input meets the other's.
+
+    The second-order chain rule on a graph: ∂²f/∂x∂y is the sum, over the
+    nodes u with operands a and b whose second partial ∂²u/∂a∂b is not
+    identically zero, of (∂a/∂x)·(∂²u/∂a∂b)·(∂b/∂y)·(∂f/∂u): the paths from x
+    to a and from y to b meet at u, and u's paths go on to f.  Each factor
+    is itself a sum over paths (one sweep each); the line of a term says how
+    many triples of paths it stands for.
+
+    Parameters
+    ----------
+    tr : Trace
+    wrt, other : references
+        The two inputs (``other`` defaults to ``wrt``: ∂²f/∂x²).
+    of : reference, optional
+        The output (default: the trace's single output).
+
+    Examples
+    --------
+    >>> import pathad
+    >>> def h(x, y):
+    ...     return (x + 4 * y) * ((x + y) * y)
+    >>> print(explain_second(pathad.trace(h, x=3.0, y=5.0), "x", "y"))
+    ∂²h/∂x∂y = Σ (∂a/∂x)·(∂²u/∂a∂b)·(∂b/∂y)·(∂h/∂u) over the nodes u where paths from x and y meet:
+      u = (x+y)·y, a = x+y, b = y: 1·1·1·23 = 23  (1 path pair, 1 path on)
+      u = h, a = x+4y, b = (x+y)·y: 1·1·13·1 = 13  (2 path pairs, 1 path on)
+      u = h, a = (x+y)·y, b = x+4y: 5·1·4·1 = 20  (1 path pair, 1 path on)
+    = 23 + 13 + 20 = 56
+    """
+    from .enumeration import reader_names  # enumeration sweeps with the solver; imported when used
+
+    check_trace(tr, "explain_second")
+    x = resolve_node(tr, wrt, "wrt")
+    y = x if other is None else resolve_node(tr, other, "other")
+    target = _output(tr, of)
+    from_x, from_y = solve(tr, x), solve(tr, y)
+    paths_x, paths_y = solve(tr, x, semiring=COUNTING), solve(tr, y, semiring=COUNTING)
+    to_f = solve(tr, target, direction="backward")
+    paths_on = solve(tr, target, direction="backward", semiring=COUNTING)
+    names = reader_names(tr)
+    terms = []
+    for node, op, value, operands in _operations(tr):
+        if node not in to_f:
+            continue
+        primitive = PRIMITIVES[op]
+        numbers = [number for _, number in operands]
+        for j, (a, _) in enumerate(operands):
+            for k, (b, _) in enumerate(operands):
+                rule = primitive.second[_PAIR[j, k]]
+                if a is None or b is None or is_zero_rule(rule) or a not in from_x or b not in from_y:
+                    continue
+                second = _second(primitive, rule, numbers, value, tr, node)
+                factors = (from_x[a], second, from_y[b], to_f[node])
+                pairs = paths_x[a] * paths_y[b]
+                text = "·".join(_short(f) for f in factors)
+                terms.append((math.prod(factors), f"  u = {names[node]}, a = {names[a]}, b = {names[b]}: {text} = "
+                              f"{_short(math.prod(factors))}  ({pairs} path pair{'s' if pairs != 1 else ''}, "
+                              f"{paths_on[node]} path{'s' if paths_on[node] != 1 else ''} on)"))  # fmt: skip
+    name = f"∂²{names[target]}/∂{names[x]}" + ("²" if x == y else f"∂{names[y]}")
+    if not terms:
+        return f"{name} = 0 (no paths from {names[x]} and {names[y]} meet at a node with a second partial)"
+    head = (f"{name} = Σ (∂a/∂{names[x]})·(∂²u/∂a∂b)·(∂b/∂{names[y]})·(∂{names[target]}/∂u) over the nodes u "
+            f"where paths from {names[x]} and {names[y]} meet:")  # fmt: skip
+    total = " + ".join(_short(t) for t, _ in terms).replace("+ -", "- ")
+    tail = f"= {total} = {_short(sum(t for t, _ in terms))}" if len(terms) > 1 else f"= {_short(terms[0][0])}"
+    return "\n".join([head, *(line for _, line in terms), tail])
+
+
+def _short(number):
+    return f"{number:.10g}"
 
 
 def _backward_dual(tr, target, v):
@@ -363,7 +436,6 @@ def _pattern(tr, columns, target):
         seeds[node] = seeds.get(node, 0) | (1 << j)
     ahead = solve(tr, seeds, direction="forward", semiring=BITSETS)
     behind = solve(tr, target, direction="backward", semiring="boolean")
-    bits = [1 << j for j in range(n)]
     for node, op, _, operands in _operations(tr):
         if node not in behind:
             continue
@@ -374,11 +446,20 @@ def _pattern(tr, columns, target):
                     continue
                 left, right = ahead.get(a, 0), ahead.get(b, 0)
                 if left and right:
-                    rows = [i for i in range(n) if left & bits[i]]
-                    cols = [i for i in range(n) if right & bits[i]]
+                    rows, cols = _bit_indices(left), _bit_indices(right)
                     pattern[np.ix_(rows, cols)] = True
                     pattern[np.ix_(cols, rows)] = True
     return pattern
+
+
+def _bit_indices(bits):
+    """The positions of the set bits of an int, lowest first."""
+    found = []
+    while bits:
+        low = bits & -bits
+        found.append(low.bit_length() - 1)
+        bits ^= low
+    return found
 
 
 def _columns(tr, wrt):

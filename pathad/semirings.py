@@ -530,6 +530,13 @@ def _dual_times(p, q):  # the product rule: (a, ȧ)(b, ḃ) = (ab, aḃ + ȧb)
     return DualValue(p[0] * q[0], p[0] * q[1] + p[1] * q[0])
 
 
+def _partial_at_rest(u, v, data):
+    try:
+        return DualValue(data["partial"], 0.0)
+    except KeyError:
+        raise MissingWeightError(f"edge {u!r} -> {v!r} has no 'partial' attribute") from None
+
+
 DUAL = Semiring(
     "dual",
     DualValue(0.0, 0.0),
@@ -537,7 +544,7 @@ DUAL = Semiring(
     _dual_plus,
     _dual_times,
     description="a path value and its derivative along a direction: backward, a Hessian-vector product",
-    weight="dual",
+    weight=_partial_at_rest,
     finite=True,
 )
 """Pairs (a, ȧ) with (a, ȧ) ⊕ (b, ḃ) = (a + b, ȧ + ḃ) and (a, ȧ) ⊗ (b, ḃ) =
@@ -545,8 +552,9 @@ DUAL = Semiring(
 direction v.  Label each edge with its partial and the partial's derivative
 along v (from the second partials and the tangents of the operands) and one
 backward sweep from f gives, at every input x, (∂f/∂x, ∂(∇f·v)/∂x): the
-gradient and the Hessian-vector product together (:func:`pathad.hvp`).  The
-edge weight is the attribute ``"dual"`` unless ``weight=`` says otherwise.
+gradient and the Hessian-vector product together (:func:`pathad.hvp`, which
+passes the rates as ``weight=``).  The default weight is each edge's partial
+with rate 0: a first-order sweep carried in pairs.
 
 >>> _dual_times(DualValue(2.0, 1.0), DualValue(3.0, 5.0))
 DualValue(value=6.0, dot=13.0)

@@ -162,3 +162,28 @@ def test_directions_and_arguments_are_checked():
         pathad.hvp(tr, {"s": math.inf})
     with pytest.raises(ValueError, match="'dense'"):
         pathad.hessian(tr, mode="sparse")
+
+
+def test_explain_second_writes_the_lectures_h_term_by_term():
+    """h = x²y + 5xy² + 4y³ (Example 4.1): h_xy = 2x + 10y = 56, h_yy = 10x + 24y = 150, h_xx = 2y = 10."""
+    tr = pathad.trace(lambda x, y: (x + 4 * y) * ((x + y) * y), x=3.0, y=5.0)
+    text = pathad.explain_second(tr, "x", "y")
+    assert text.endswith("= 23 + 13 + 20 = 56") and text.count("\n  u = ") == 3
+    assert pathad.explain_second(tr, "y").endswith("= 150")
+    assert pathad.explain_second(tr, "x").endswith("= 10")
+    linear = pathad.trace(lambda x, y: 3 * x + y, 1.0, 2.0)
+    assert "= 0 (no paths from x and y meet" in pathad.explain_second(linear, "x", "y")
+
+
+@settings(max_examples=20, deadline=None)
+@given(programs(max_inputs=3, max_outputs=2, max_ops=15), st.data())
+def test_explain_seconds_terms_add_up_to_the_hessian(case, data):
+    program, point, outputs = case
+    tr = traced_scalar(program, point, outputs)
+    with quiet():
+        H = pathad.hessian(tr, mode="dense").matrix
+        i = data.draw(st.integers(0, len(point) - 1))
+        j = data.draw(st.integers(0, len(point) - 1))
+        text = pathad.explain_second(tr, f"x[{i}]", f"x[{j}]")
+    total = float(text.rsplit("= ", 1)[1].split(" ")[0])
+    assert total == pytest.approx(H[i, j], rel=1e-8, abs=1e-8 * max(1.0, float(np.abs(H).max())))

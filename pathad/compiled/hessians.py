@@ -289,7 +289,7 @@ def _rates(tape, program, values, tangents, active, width):
             if is_zero_rule(rule) or not both.any():
                 continue  # a pair with a constant has no rate to give (pow's exponent rules at a negative base)
             with np.errstate(all="ignore"):
-                found = np.asarray(_call(rule, operands, (result,))) * np.ones_like(result)
+                found = _evaluate(rule, operands, result, program, nodes)
             found[~both] = 0.0
             _check_second(tape, primitive, found, nodes, values, program)
             second[j, k] = second[k, j] = found
@@ -304,6 +304,22 @@ def _rates(tape, program, values, tangents, active, width):
                     rate += np.repeat(second[j, k], width, axis=1) * dots[k]
             rates[edges[traced]] = rate[traced]
     return rates
+
+
+def _evaluate(rule, operands, result, program, nodes):
+    """A second rule on a group's operands, (nodes, B).  A rule that branches on an operand (pow's, on its
+    exponent) is evaluated once per value of that operand where it is a constant with few values (x ** 2:
+    one call), else point by point (:func:`~pathad.compiled.program_numpy._call`)."""
+    if len(operands) == 2 and (program.node_of[1, nodes] < 0).all():
+        exponents = program.const_of[1, nodes]
+        distinct = np.unique(exponents)
+        if distinct.size <= 8:
+            found = np.empty_like(result)
+            for value in distinct.tolist():
+                rows = exponents == value
+                found[rows] = np.asarray(_call(rule, (operands[0][rows], value), (result[rows],)))
+            return found
+    return np.asarray(_call(rule, operands, (result,))) * np.ones_like(result)
 
 
 def _operand(program, values, j, nodes):
