@@ -534,6 +534,7 @@ class _Options:
     title: str = None
     max_nodes: int = 300
     dpi: float = 150
+    second: object = None
 
 
 _OPTION_NAMES = tuple(f.name for f in fields(_Options))
@@ -757,12 +758,17 @@ def draw(obj, path=None, **options):
             (node, operand position) -> name, to show constants by name in
             formulas; defaults to the graph attribute ``G.graph["constants"]``.
         title : str, optional
-            A caption above the graph.
+            A caption above the graph ("\\n" breaks a line).
         max_nodes : int or None, default 300
             Refuse (:class:`DrawingTooLargeError`) to draw more nodes than this;
             None draws any size.
         dpi : number, default 150
             Resolution of png and jpeg files.
+        second : dict or array, optional
+            A direction v, as :func:`pathad.hvp` takes it: each edge shows the
+            pair (partial, its rate along v), the label the :data:`pathad.DUAL`
+            sweep of a Hessian-vector product reads (not with ``fold``,
+            ``eliminate`` or ``collapse``).
 
     Returns
     -------
@@ -829,6 +835,8 @@ class View:
         _check_size(len(kept) - len(removed), options.max_nodes)
         _check_sweep(graph, options.sweep)
         self.work, self.formulas = _working_graph(graph, kept, removed, options)
+        if options.second is not None:
+            self.options = options = replace(options, second=_second_rates(obj, options.second, removed))
 
     def drawing(self, highlighted=(set(), set()), *, node_styles=None, edge_styles=None):
         """The :class:`Drawing`, with the ``highlighted`` (edges, nodes) in red.
@@ -872,6 +880,18 @@ def _check_sweep(graph, sweep):
     strangers = [n for n in sweep if n not in graph]
     if strangers:
         raise ValueError(f"sweep has a value for node {strangers[0]!r}, which is not in the graph")
+
+
+def _second_rates(obj, direction, removed):
+    """{(node, operand position): rate} of the edge labels along ``direction`` (:func:`pathad.second.second_labels`)."""
+    from .second import _direction, second_labels  # pathad.second builds on the derivatives, which draw precedes
+
+    if not isinstance(obj, Trace):
+        raise TypeError(f"second= needs a pathad.Trace (its second partials come from its operations), got "
+                        f"{described(obj)}")  # fmt: skip
+    if removed:
+        raise ValueError("second= labels the traced edges; it cannot be combined with fold=, eliminate= or collapse=")
+    return second_labels(obj, _direction(obj, direction))
 
 
 def _working_graph(graph, kept, removed, options):
@@ -960,6 +980,8 @@ def _build(work, graph, node_formulas, options, highlighted, node_styles=None, e
         drawing.node(node_id(index[node]), label, id=node_id(index[node]), **style)
     for u, v, key, data in sorted(work.edges(keys=True, data=True), key=lambda e: (index[e[1]], e[2], index[e[0]])):
         text = _edge_text(data["label"], options)
+        if options.second is not None and text:  # the DUAL pair: the partial and its rate along the direction
+            text = f"({text}, {format_number(options.second.get((v, data['arg']), 0.0), options.precision)})"
         style = _edge_style(u, v, (u, v) in edges_on or (u, v, key) in edges_on, options)
         if text:
             side = _side(work, u, v, key, index) * _TURN[options.rankdir.upper()]
@@ -984,8 +1006,9 @@ def _graph_attr(options):
     attr = {"rankdir": options.rankdir.upper(), "ordering": "in", "nodesep": "0.35", "ranksep": "0.45"}
     if options.label_place == "head":  # labels beside the arrowheads need room between the heads
         attr.update(nodesep="0.6", ranksep="0.6")
-    if options.title:
-        attr.update(label=_html(options.title), labelloc="t", fontname=_FONT, fontsize="15")
+    if options.title:  # a line break in the title is a line break in the drawing
+        lines = [html.escape(line, quote=False) for line in str(options.title).split("\n")]
+        attr.update(label="<" + "<BR/>".join(lines) + ">", labelloc="t", fontname=_FONT, fontsize="15")
     return attr
 
 
@@ -1071,7 +1094,11 @@ def _node_label(node, data, formula, options):
     if options.values and data.get("value") is not None:
         lines.append(f'<FONT POINT-SIZE="12">{format_number(data["value"], options.precision)}</FONT>')
     if options.sweep is not None and node in options.sweep:
-        text = format_number(options.sweep[node], options.precision)
+        value = options.sweep[node]
+        if isinstance(value, tuple):  # a DUAL pair: (∂f/∂node, its rate along the direction)
+            text = "(" + ", ".join(format_number(part, options.precision) for part in value) + ")"
+        else:
+            text = format_number(value, options.precision)
         if options.sweep_label:
             text = f"{options.sweep_label} {text}"
         lines.append(f'<FONT COLOR="{_GREEN}"><B>{html.escape(text, quote=False)}</B></FONT>')

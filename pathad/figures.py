@@ -40,6 +40,7 @@ from .enumeration import sparsity
 from .files import write_atomically
 from .functions import cos, exp, sin, sqrt
 from .nn import fig9_circuit
+from .second import dual_sweep
 from .solver import solve
 from .tracing import trace
 
@@ -108,6 +109,23 @@ def _fig3(wrt, direction):
         sweep=values,
         title=f"∂h/∂{wrt} = {answer:g} at x = 3, y = 5, {where}",
     )
+
+
+def second_h():
+    """The DUAL sweep of the Hessian-vector product of h along v = (1, 0): column x of h's Hessian."""
+    tr = _h_trace()
+    v = {"x": 1.0}
+    pairs = dual_sweep(tr, v)
+    x, y = pairs[tr.node("x")], pairs[tr.node("y")]
+    return draw(
+        tr,
+        names="expression",
+        second=v,
+        sweep=pairs,
+        title=(f"Hv for h at x = 3, y = 5 along v = (1, 0): each edge (partial, its rate along v),\n"
+               f"each node in green (∂h/∂node, its rate): at x ({x.value:g}, {x.dot:g}), "
+               f"at y ({y.value:g}, {y.dot:g})"),
+    )  # fmt: skip
 
 
 def fig3a():
@@ -336,6 +354,7 @@ FIGURES = {
     "fd_error": fd_error,
     **{f"waist{k}": partial(_waist_figure, k) for k in range(WAIST_STEPS + 1)},
     "coloring_banded": coloring_banded,
+    "second_h": second_h,
 }
 
 

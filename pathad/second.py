@@ -46,7 +46,8 @@ from .semirings import BITSETS, COUNTING, DUAL, DualValue
 from .solver import solve
 from .tracing import check_trace, resolve_node
 
-__all__ = ["hvp", "hessian", "Hessian", "hessian_sparsity", "explain_second", "HESSIAN_MODES", "second_labels"]
+__all__ = ["hvp", "dual_sweep", "hessian", "Hessian", "hessian_sparsity", "explain_second", "HESSIAN_MODES",
+           "second_labels"]  # fmt: skip
 
 #: The modes of :func:`hessian`.
 HESSIAN_MODES = ("auto", "dense", "colored")
@@ -95,6 +96,22 @@ def hvp(tr, v, of=None, *, wrt=None):
     groups = _wrt_groups(tr, wrt)
     pairs = _backward_dual(tr, target, _direction(tr, v))
     return _shaped(groups, {n: pairs.get(n, DUAL.zero).dot for n in _flat(groups)})
+
+
+def dual_sweep(tr, v, of=None):
+    """The backward DUAL sweep of :func:`hvp` itself: {node: DualValue(∂of/∂node, its rate along v)}.
+
+    What a drawing shows in green beside the pairs on the edges
+    (``pathad.draw(tr, second=v, sweep=dual_sweep(tr, v))``).
+
+    >>> import pathad
+    >>> tr = pathad.trace(lambda x, y: x * x * y, 3.0, 2.0)
+    >>> dual_sweep(tr, {"x": 1.0})[0]  # at x: (∂f/∂x, (Hv)_x) = (2xy, 2y)
+    DualValue(value=12.0, dot=4.0)
+    """
+    check_trace(tr, "dual_sweep")
+    target = _output(tr, of)
+    return _backward_dual(tr, target, _direction(tr, v))
 
 
 def second_labels(tr, v):

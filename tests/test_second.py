@@ -187,3 +187,18 @@ def test_explain_seconds_terms_add_up_to_the_hessian(case, data):
         text = pathad.explain_second(tr, f"x[{i}]", f"x[{j}]")
     total = float(text.rsplit("= ", 1)[1].split(" ")[0])
     assert total == pytest.approx(H[i, j], rel=1e-8, abs=1e-8 * max(1.0, float(np.abs(H).max())))
+
+
+def test_the_drawing_shows_each_edge_as_its_dual_pair():
+    """x·y + sin x at (3, 2) along v = (1, 0): by hand the edge x→x·y carries (y, ẏ) = (2, 0), y→x·y carries
+    (x, ẋ) = (3, 1), x→sin carries (cos 3, −sin 3 · ẋ)."""
+    tr = pathad.trace(lambda x, y: x * y + pathad.sin(x), 3.0, 2.0)
+    edges = [line for line in pathad.draw(tr, second={"x": 1.0}).source.splitlines() if "->" in line]
+    assert "(2, 0)" in edges[0] and "(3, 1)" in edges[1]
+    assert f"(−{abs(math.cos(3)):.2g}, −{math.sin(3):.4g})" in edges[2]
+    pairs = pathad.second.dual_sweep(tr, {"x": 1.0})
+    assert pairs[0] == DualValue(2.0 + math.cos(3.0), -math.sin(3.0))  # (∂f/∂x, ∂²f/∂x²)
+    with pytest.raises(ValueError, match="cannot be combined with fold="):
+        pathad.draw(pathad.trace(lambda x: 4 * x * x, 1.0), second={"x": 1.0}, fold=True)
+    with pytest.raises(TypeError, match="second= needs a pathad.Trace"):
+        pathad.draw(tr.graph, second={"x": 1.0})
