@@ -115,7 +115,6 @@ class HessianMethods:
         points, scalar = self._points(args, inputs, at, fixed)
         output = self._output(of)
         n = len(self.inputs)
-        pattern = self._hessian_pattern(output)
         coloring = self._hessian_coloring(output) if mode != "dense" else None
         if mode == "auto":
             mode = "colored" if coloring.count < n else "dense"
@@ -127,14 +126,11 @@ class HessianMethods:
         value, gradient, products = _second_order(
             self, points, output, np.broadcast_to(directions[:, None, :], (n, batch, len(groups))), retrace
         )
-        raw = np.zeros((batch, n, n))
-        klass = np.empty(n, dtype=np.int64)
-        for g, members in enumerate(groups):
-            klass[members] = g
-        rows, columns = np.nonzero(pattern) if mode == "colored" else np.indices((n, n)).reshape(2, -1)
-        raw[:, rows, columns] = products[rows, :, klass[columns]].T  # entry (i, j): row i of j's class
-        asymmetry = float(np.abs(raw - raw.transpose(0, 2, 1)).max(initial=0.0))
-        matrix = (raw + raw.transpose(0, 2, 1)) / 2
+        rows, columns, klass, mirror = self._hessian_entries(output, mode, groups)
+        entries = products[rows, :, klass[columns]].T  # (B, entries): entry (i, j) is row i of j's class
+        asymmetry = float(np.abs(entries - entries[:, mirror]).max(initial=0.0))
+        matrix = np.zeros((batch, n, n))
+        matrix[:, rows, columns] = (entries + entries[:, mirror]) / 2  # each entry and its mirror (i, j), (j, i)
         result = Hessian(
             matrix[0] if scalar else matrix,
             tuple(self.inputs),
@@ -168,6 +164,23 @@ class HessianMethods:
         if output not in cache:
             cache[output] = _hessian_pattern(self, output)
         return cache[output]
+
+    def _hessian_entries(self, output, mode, groups):
+        """(rows, columns, class of each column, index of each entry's mirror) of the entries a Hessian reads:
+        the pattern's for "colored", all for "dense" (kept)."""
+        cache = self.__dict__.setdefault("_hessian_layouts", {})
+        key = (output, mode)
+        if key not in cache:
+            n = len(self.inputs)
+            klass = np.empty(n, dtype=np.int64)
+            for g, members in enumerate(groups):
+                klass[members] = g
+            pattern = self._hessian_pattern(output) if mode == "colored" else np.ones((n, n), dtype=bool)
+            rows, columns = np.nonzero(pattern)
+            position = np.full((n, n), -1, dtype=np.int64)
+            position[rows, columns] = np.arange(rows.size)
+            cache[key] = (rows, columns, klass, position[columns, rows])  # the pattern is symmetric
+        return cache[key]
 
     def _hessian_coloring(self, output):
         """The colouring of the pattern's columns, kept with it: the structure is the same at every point."""
