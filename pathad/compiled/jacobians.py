@@ -25,7 +25,7 @@ import numpy as np
 
 from ..coloring import Coloring, color
 from ..errors import BranchError, ReplayError
-from .numba_backend import NUMBA_CODES, call_kernel, choose, plan_arrays
+from .numba_backend import NUMBA_CODES, call_kernel, choose, plan_arrays, run_program
 from .program import _check_inputs, _first_nonfinite
 from .schedule import ARRAY_SEMIRINGS
 
@@ -92,7 +92,8 @@ class JacobianMethods:
         self._program  # noqa: B018 - first: a tape without operations says so before anything else
         setup = self._jacobian_setup(of, wrt, mode)
         points, scalar = self._points(args, inputs, at, fixed)
-        values, matrices = jacobian_at(self, points, setup.found, setup.mode, retrace, setup.indices)
+        found = setup.fast(self, points)
+        values, matrices = found or jacobian_at(self, points, setup.found, setup.mode, retrace, setup.indices)
         return Jacobian(
             matrices[0] if scalar else matrices,
             setup.wrt,
@@ -167,6 +168,20 @@ class _Setup:
         self.indices = None if None in indices else indices
         columns = [(key, np.shape(index), tuple(np.ravel(index).tolist())) for key, index in names.items()]
         self.layout = (row_tree, columns)
+        self._fast = {}
+
+    def fast(self, tape, points):
+        """(values, Jacobians) by :class:`_FastJacobian` when the numba backend runs both the replay and the
+        sweep and the batch is one the tape has seen; None: the general way (which also says what went wrong)."""
+        batch = points.shape[1]
+        if tape._replay_backend(batch) != "numba" or choose(tape.backend, "sweep") != "numba":
+            return None
+        fast = self._fast.get(batch)
+        if fast is None:
+            if len(self._fast) >= 4:
+                self._fast.clear()
+            fast = self._fast[batch] = _FastJacobian(tape, self.found, self.mode, batch)
+        return fast(points)
 
 
 class Structure:
@@ -390,6 +405,47 @@ def _swept(tape, partials, found, mode):
     return matrices, np.isfinite(entries).all(axis=0)
 
 
+class _FastJacobian:
+    """A tape's Jacobian at ``batch`` points on numba, everything but the two kernel calls made once.
+
+    A call: the replay kernel (values and the active partials), the sweep
+    kernel (every seed direction of every point), the nonzeros read off by
+    flat indices.  Anything unusual (a changed guard, a value, partial or
+    entry that is not finite, no seeding) returns None, and the general way
+    answers: the same numbers or the same errors.
+    """
+
+    def __init__(self, tape, found, mode, batch):
+        program = tape._program
+        self.program, self.batch = program, batch
+        self.layout = program.layout(True)
+        self.rows_map, self.unneeded = program._partial_rows(found.active)
+        self.seeding = found.seeding(mode)
+        self.sweep = None if self.seeding is None else _NumbaSweep(tape, self.seeding, mode in _FORWARD, batch)
+        self.read = self.layout.slot_of_node[found.rows]
+        self.shape = (batch, *found.pattern.shape)
+        self.guarded = bool(program.guard_ops)
+
+    def __call__(self, points):
+        if self.rows_map is None or self.sweep is None or self.guarded:
+            return None
+        layout = self.layout
+        values, partials, _, finite = run_program(layout.program, points, None, -1, self.rows_map[1],
+                                                  layout.workspace)  # fmt: skip
+        if not finite:
+            return None
+        weights = partials[self.rows_map[0]]
+        weights[self.unneeded] = 0.0
+        swept = self.sweep(weights)
+        *_, flat = self.seeding
+        entries = swept.reshape(self.batch, -1)[:, flat[0]]
+        if not np.isfinite(entries).all():
+            return None
+        matrices = np.zeros(self.shape)
+        matrices.reshape(self.batch, -1)[:, flat[1]] = entries
+        return values[self.read], matrices
+
+
 class _NumbaSweep:
     """The compiled vector sweep of one seeding at one batch size, its arrays made once: a call is one copy of
     the partials (repeated per seed direction, each point's contiguous) and one kernel call."""
@@ -407,7 +463,8 @@ class _NumbaSweep:
 
     def __call__(self, partials):
         """Path values (B·width, n) from the partials (E, B)."""
-        weights = partials.T if self.width == 1 else np.repeat(partials.T, self.width, axis=0)
+        one_point = partials.shape[1] == 1  # the kernel reads one row of weights for every direction
+        weights = partials.T if self.width == 1 or one_point else np.repeat(partials.T, self.width, axis=0)
         weights = np.ascontiguousarray(weights)
         values = np.empty(self.initial.shape)  # per call: two threads may sweep the same tape
         call_kernel("sweep", self.tag, NUMBA_CODES["real"], 0.0, self.initial, self.seeded, weights, *self.arrays,
