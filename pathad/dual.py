@@ -108,20 +108,7 @@ class Dual(PrimitiveArithmetic):
     def __bool__(self):
         return self.value != 0
 
-    # as for a traced number, whatever asks for a plain number would drop the derivative: an error that says so
-    def __float__(self):
-        raise self._lost("float()")
-
-    def __int__(self):
-        raise self._lost("int()")
-
-    def __index__(self):
-        raise self._lost("an integer index (operator.index)")
-
-    def __complex__(self):
-        raise self._lost("complex()")
-
-    def _lost(self, asked):
+    def _lost(self, asked):  # float(), int(), ... refused by PrimitiveArithmetic: the derivative would be lost
         return LostDerivativeError(
             f"{asked} of a Dual would drop its derivative; use .value (or pathad.dual's functions), got {self!r}"
         )

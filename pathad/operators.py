@@ -83,13 +83,28 @@ def unsupported_ufunc(ufunc, kind):
 
 
 class PrimitiveArithmetic:
-    """Operators, element methods and ufuncs, each one primitive; subclasses define ``_apply``.
+    """Operators, element methods and ufuncs, each one primitive; subclasses define ``_apply`` and ``_lost``.
 
     ``_apply(primitive, *operands)`` returns the result, or ``NotImplemented``
     for operands it does not take (so Python tries the other side).
+    ``_lost(asked)`` is the error for whatever asks for a plain number:
+    float(), int(), operator.index, complex(), math.* and float ndarrays would
+    drop the derivative without a word, so each of them is refused.
     """
 
     __slots__ = ()
+
+    def __float__(self):
+        raise self._lost("float()")
+
+    def __int__(self):
+        raise self._lost("int()")
+
+    def __index__(self):
+        raise self._lost("an integer index (operator.index)")
+
+    def __complex__(self):
+        raise self._lost("complex()")
 
     def __pos__(self):
         return self

@@ -279,21 +279,7 @@ class Traced(PrimitiveArithmetic):
     def __bool__(self):
         return self._compare("!=", 0, self.value != 0)
 
-    # float(), int(), operator.index, complex(), math.* and float ndarrays ask for a plain number:
-    # giving one would drop the derivative without a word, so each of them is an error
-    def __float__(self):
-        raise self._lost("float()")
-
-    def __int__(self):
-        raise self._lost("int()")
-
-    def __index__(self):
-        raise self._lost("an integer index (operator.index)")
-
-    def __complex__(self):
-        raise self._lost("complex()")
-
-    def _lost(self, asked):
+    def _lost(self, asked):  # float(), int(), ... refused by PrimitiveArithmetic: the derivative would be lost
         return LostDerivativeError(
             f"{asked} of the traced value {self._tape.describe(self)} (node v{self._node}) would drop its "
             f"derivative{_asking_line()}. For math functions use pathad.sin or np.sin (and the like); "
