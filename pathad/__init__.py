@@ -63,8 +63,10 @@ from .semirings import (
     edge_weight,
 )
 from .solver import solve
+from .source import SourceProgram, adjoint_source, tangent_source
 from .symbolic import symbolic_derivative, symbolic_expression, symbolic_graph
 from .tracing import Trace, Traced, scope, trace
+from .transform import ForwardSource, forward_source
 
 # pathad.abs, .max, .round, ... too: not in __all__, so that `from pathad import *` keeps Python's builtins
 globals().update({_name: getattr(functions, _name) for _name in BY_NAME})
@@ -86,6 +88,11 @@ __all__ = [
     "Trace",
     "Traced",
     "solve",
+    "forward_source",
+    "ForwardSource",
+    "adjoint_source",
+    "tangent_source",
+    "SourceProgram",
     "Semiring",
     "REAL",
     "BOOLEAN",

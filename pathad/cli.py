@@ -71,6 +71,7 @@ each command has its own --help""",
   pathad trace "(x + 4*y) * ((x + y) * y)" --at x=3 y=5 --semiring counting
   pathad trace "(x + 4*y) * ((x + y) * y)" --at x=3 y=5 --draw h.svg --save h.json
   pathad trace "sigmoid(w*x + b)" --at w=2 x=1 b=0 --json
+  pathad trace "(x + 4*y) * ((x + y) * y)" --at x=3 y=5 --source backward
 
 """
     + _wrapped(
@@ -405,6 +406,8 @@ def _number(value, digits=_DIGITS):
 
 
 def _run_trace(args, out):
+    if args.source is not None:
+        return _run_source(args, out)
     _check_output_files(args)
     at = parse_point(args.at)
     report = trace_report(
@@ -433,6 +436,27 @@ def _run_trace(args, out):
         _print_newton(report["newton"], out)
     for file in files:
         print(f"wrote {file}{_folded_note(tr) if file == args.draw else ''}", file=out)
+    return 0
+
+
+def _run_source(args, out):
+    """``pathad trace EXPR --at ... --source forward|backward``: the sweep's program, as Python, and nothing else."""
+    from .source import adjoint_source, tangent_source
+
+    others = [option for option, given in (("--json", args.json), ("--symbolic", args.symbolic),
+              ("--hessian", args.hessian), ("--newton", args.newton is not None), ("--draw", args.draw),
+              ("--save", args.save), ("--mode", args.mode != "both"), ("--semiring", args.semiring != "real"))
+              if given]  # fmt: skip
+    if others:
+        raise ExpressionError(f"--source prints the program alone; leave out {' and '.join(others)}")
+    at = parse_point(args.at)
+    wrt = _checked_wrt(args.wrt, at)
+    _check_name(args.name, at)
+    tr = _traced(args.expression, at, args.name)
+    if args.source == "backward":
+        print(adjoint_source(tr).source, end="", file=out)
+        return 0
+    print("\n\n".join(tangent_source(tr, w).source for w in wrt), end="", file=out)
     return 0
 
 
@@ -803,6 +827,12 @@ def _add_trace_parser(commands):
     sub.add_argument("--draw", metavar="FILE", help="draw the graph with values and partials (.svg, .png, ...)")
     sub.add_argument("--save", metavar="FILE", help="save the graph: .json (pathad.load reads it) or .graphml")
     sub.add_argument("--json", action="store_true", help="print the results as JSON")
+    sub.add_argument(
+        "--source",
+        choices=("forward", "backward"),
+        help="print instead the straight-line Python program the sweep runs: backward, the adjoint program of "
+        "the result; forward, the tangent program of each input of --wrt (pathad.adjoint_source, tangent_source)",
+    )
 
 
 def _semiring_name(text):

@@ -318,7 +318,7 @@ def _rad2deg(a):
 
 
 def _sign(a):
-    return float((a > 0) - (a < 0))
+    return (1.0 if a > 0 else 0.0) - (1.0 if a < 0 else 0.0)  # numpy's bools do not subtract; numba has no float(bool)
 
 
 def _step(a):

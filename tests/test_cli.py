@@ -504,3 +504,48 @@ class TestSecondDerivatives:
 
     def test_newton_needs_a_positive_count(self):
         one_line_error(["trace", "x*x", "--at", "x=1", "--newton", "0"], "--newton")
+
+
+# --- pathad trace --source: the sweep's program as Python (issue 16, item 2) ---------------------------------------
+
+
+def _program_of(text, name):
+    """The function ``name`` of a printed program, compiled as it is printed."""
+    namespace = {}
+    exec(compile(text, "<printed program>", "exec"), namespace)
+    return namespace[name]
+
+
+def test_source_backward_prints_the_adjoint_program_of_h():
+    status, out, err = run("trace", H, "--at", "x=3,y=5", "--source", "backward")
+    assert status == 0 and err == ""
+    assert "def f_adjoint(x, y):" in out and "    d_y += d_t2 * 4.0  # ∂t2/∂y = 4.0" in out
+    assert _program_of(out, "f_adjoint")(3.0, 5.0) == (920.0, (155.0, 459.0))
+
+
+def test_source_forward_prints_one_tangent_program_per_input():
+    status, out, _ = run("trace", "sin(x) * exp(y)", "--at", "x=1", "y=2", "--source", "forward")
+    assert status == 0 and out.count("def f_tangent(x, y):") == 2
+    assert "∂/∂x, node by node" in out and "∂/∂y, node by node" in out
+    status, out, _ = run("trace", "sin(x) * exp(y)", "--at", "x=1", "y=2", "--source", "forward", "--wrt", "y",
+                         "--name", "g")  # fmt: skip
+    value, (derivative,) = _program_of(out, "g_tangent")(1.0, 2.0)
+    assert status == 0 and derivative == pytest.approx(math.sin(1.0) * math.exp(2.0), rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (["--source", "sideways"], "invalid choice: 'sideways'"),
+        (["--source", "backward", "--json"], "--source prints the program alone; leave out --json"),
+        (["--source", "forward", "--mode", "forward"], "leave out --mode"),
+        (["--source", "forward", "--wrt", "z"], "--wrt z: not a variable"),
+        (["--source", "backward", "--semiring", "counting", "--hessian"], "leave out --hessian and --semiring"),
+    ],
+)
+def test_source_errors_are_one_line(extra, fragment):
+    one_line_error(["trace", H, "--at", "x=3,y=5", *extra], fragment)
+
+
+def test_source_of_a_formula_outside_its_domain_is_a_one_line_error():
+    one_line_error(["trace", "log(x)", "--at", "x=-1", "--source", "backward"], "log")

@@ -26,6 +26,7 @@ EXPECTED = {
     "linear_regression.py": "y = 2.0000·x + 0.9999",
     "animate_h.py": "sweep3d.html: 7 steps, ∂h/∂y = 459",
     "newton_rosenbrock.py": "Newton: 22 iterations to within 1e-10 of (1, 1)",
+    "prod_statement_doubling.py": "ans′ = d ans/dx at the start of every iteration, k = 1..4",
 }
 
 

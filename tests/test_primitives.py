@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import sympy as sp
 from oracles import COMPLEX
@@ -106,3 +107,11 @@ def test_pow_base_partial_at_zero_base():
     assert pow_.partials[0](FLOAT, 0.0, 2.0, 0.0) == 0.0  # d(x²)/dx at 0
     assert pow_.partials[0](FLOAT, 0.0, 0.0, 1.0) == 0.0  # d(x⁰)/dx
     assert pow_.partials[0](FLOAT, -2.0, 3.0, -8.0) == 12.0
+
+
+def test_the_float_rules_take_numpy_scalars_too():
+    """Generated code (pathad.transform) calls the float namespace with whatever numpy returns."""
+    from pathad.primitives import FLOAT
+
+    assert [FLOAT.sign(np.float64(v)) for v in (-2.0, 0.0, 3.0)] == [-1.0, 0.0, 1.0]
+    assert FLOAT.step(np.float64(1.0)) == 1.0 and FLOAT.above(np.float64(1.0), np.float64(1.0)) == 0.5
