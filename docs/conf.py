@@ -64,6 +64,8 @@ API_MODULES = [
     "pathad.tracing",
     "pathad.derivatives",
     "pathad.second",
+    "pathad.transform",
+    "pathad.source",
     "pathad.solver",
     "pathad.semirings",
     "pathad.enumeration",

@@ -26,6 +26,11 @@ def test_bench_compiled_runs():
     assert "loop-sum 800" in out and "random DAG 1000" in out
 
 
+def test_bench_source_runs():
+    out = run("bench_source.py", "--sizes", "20", "--repeat", "1", "--batch", "5", "--no-numba")
+    assert "generated" in out
+
+
 def test_bench_training_runs():
     pytest.importorskip("sklearn")  # the digits
     out = run("bench_training.py", "--sample", "5", "--epochs", "1")
