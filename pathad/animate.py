@@ -25,7 +25,10 @@ x+4y → h: 1 × 40 = 40; h: 115 + 40 = 155
 
 import html
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import networkx as nx
 
@@ -34,9 +37,10 @@ from .elimination import _product, eliminate, eliminated_jacobian, jacobian_grap
 from .enumeration import paths
 from .errors import DrawingTooLargeError, TooManyPathsError
 from .pages import Page, inline_svg, swatch
-from .semirings import COUNTING, REAL, Scored, as_semiring
+from .semirings import COUNTING, REAL, Scored, Semiring, as_semiring
 from .solver import is_forward, solve
 from .tracing import Trace, resolve_node
+from .types import FilePath, GraphLike, Node, Nodes, Seeds, SemiringLike, Weight
 
 __all__ = [
     "animate",
@@ -112,7 +116,10 @@ class Animation(Page):
         The values at the ends of the paths, as the last step shows them.
     """
 
-    def __init__(self, graph, names, positions, seeds, direction, semiring, steps, result, answer, svg, best, title):
+    def __init__(
+        self, graph: nx.MultiDiGraph, names: dict, positions: dict, seeds: Any, direction: str, semiring: Semiring,
+        steps: list[Step], result: dict, answer: str, svg: str, best: Any, title: str,
+    ) -> None:  # fmt: skip
         self.graph, self.names, self.seeds, self.direction, self.semiring = graph, names, seeds, direction, semiring
         self.positions = positions  # node -> the number in its SVG ids
         self.steps, self.result, self.answer = steps, result, answer
@@ -128,7 +135,7 @@ class Animation(Page):
         + swatch("#c8ccd0", "faded: on no path of this sweep")
     )
 
-    def data(self):
+    def data(self) -> dict[str, Any]:
         """What the page's script reads: nodes, steps and the answer, with every number written out."""
         index = self.positions
         value = _element_text
@@ -174,7 +181,10 @@ class Animation(Page):
         return info
 
 
-def animate(obj, start=None, *, direction="forward", semiring=REAL, weight=None, targets=None, fold=False, **options):
+def animate(
+    obj: GraphLike, start: Seeds | None = None, *, direction: str = "forward", semiring: SemiringLike = REAL,
+    weight: Weight | None = None, targets: Nodes | None = None, fold: bool = False, **options: Any,
+) -> Animation:  # fmt: skip
     """Record a sweep of :func:`pathad.solve` step by step, with the drawing to show it on.
 
     Parameters
@@ -383,14 +393,14 @@ class Elimination(Page):
         "#cf222e", "before: the node to eliminate and its edges; after: the new and changed edges"
     ) + swatch("#0550ae", "edge labels: partials; an eliminated node's pairs multiply, parallel ones add")
 
-    def __init__(self, graphs, steps, answer, title):
+    def __init__(self, graphs: list[nx.MultiDiGraph], steps: list[dict[str, Any]], answer: str, title: str) -> None:
         self.graphs, self.steps, self.answer, self.title = graphs, steps, answer, title
         self.svg = steps[0]["svg"]
 
     def __repr__(self):
         return f"<Elimination: {len(self.steps) // 2} nodes eliminated, {len(self.steps)} steps>"
 
-    def data(self):
+    def data(self) -> dict[str, Any]:
         return {
             "kind": "frames",
             "title": self.title,
@@ -399,7 +409,9 @@ class Elimination(Page):
         }
 
 
-def animate_elimination(obj, nodes=None, *, fold=False, **options):
+def animate_elimination(
+    obj: GraphLike, nodes: Sequence[Node] | None = None, *, fold: bool = False, **options: Any
+) -> Elimination:
     """Record :func:`pathad.eliminate` node by node, with a drawing before and after each node goes.
 
     Eliminating v replaces each pair of edges p→v→s by an edge p→s labeled
@@ -458,7 +470,7 @@ def animate_elimination(obj, nodes=None, *, fold=False, **options):
                 "changes": [],
             }
         )
-        recorded = []
+        recorded: list[tuple] = []
         after = eliminate(current, [node], observer=_keeping(recorded))
         graphs.append(after)
         changed = [(p, s, key) for p, s, key, *_ in recorded]  # by key: a parallel edge not changed stays black
@@ -582,12 +594,15 @@ class EliminationFrame:
     caption: str
     drawing: Drawing
 
-    def write(self, path):
+    def write(self, path: FilePath) -> Path:
         """Write the drawing to ``path``, the format from its suffix (see :meth:`pathad.draw.Drawing.write`)."""
         return self.drawing.write(path)
 
 
-def draw_elimination(obj, order="markowitz", *, wrt=None, of=None, fold=False, title=None, **options):
+def draw_elimination(
+    obj: GraphLike, order: str | Sequence[Node] = "markowitz", *, wrt: Sequence[Node] | None = None,
+    of: Sequence[Node] | None = None, fold: bool = False, title: str | None = None, **options: Any,
+) -> list[EliminationFrame]:  # fmt: skip
     """Still pictures of a vertex elimination down to the Jacobian: the graph after each step, fill-in marked.
 
     Eliminating v folds each pair of edges p→v→s into the edge p→s: its
@@ -662,7 +677,7 @@ def draw_elimination(obj, order="markowitz", *, wrt=None, of=None, fold=False, t
     times = plus = 0
     for k, node in enumerate(steps, start=1):
         ins, outs = current.in_degree(node), current.out_degree(node)
-        recorded = []
+        recorded: list[tuple] = []
         after = eliminate(current, [node], merge=True, observer=_keeping(recorded))
         sums = _sums(current, recorded, precision)
         new = tuple(e for e in sums if not current.has_edge(*e))

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["Coloring", "color", "compress", "meetings", "plot_coloring", "COLOR_LIMIT", "STRATEGIES"]
 
@@ -67,11 +68,11 @@ class Coloring:
     axis: str
 
     @property
-    def count(self):
+    def count(self) -> int:
         """The number of classes: the number of sweeps."""
         return len(self.groups)
 
-    def check(self, pattern):
+    def check(self, pattern: npt.ArrayLike) -> None:
         """Raise ValueError unless no two members of a class share a row (columns) or column (rows)."""
         cells = np.asarray(pattern, dtype=bool)
         cells = cells if self.axis == "columns" else cells.T

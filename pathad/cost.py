@@ -21,11 +21,13 @@ Examples
 True
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 
 from .semirings import REAL, Semiring, as_semiring
 from .solver import solve
-from .tracing import resolve_node
+from .tracing import Trace, resolve_node
+from .types import NodeRef, SemiringLike
 
 __all__ = ["OpCount", "Counted", "counted", "SweepCost", "jacobian_cost"]
 
@@ -56,7 +58,7 @@ class Counted(Semiring):
     count: OpCount = field(default_factory=OpCount)
 
 
-def counted(semiring=REAL):
+def counted(semiring: SemiringLike = REAL) -> Counted:
     """The same semiring, with every ⊗ and ⊕ counted in the result's ``count``.
 
     Everything else (identities, commutativity, default weight, whether its
@@ -119,7 +121,9 @@ class SweepCost:
         return self.times + self.plus
 
 
-def jacobian_cost(tr, wrt=None, of=None):
+def jacobian_cost(
+    tr: Trace, wrt: Sequence[NodeRef] | None = None, of: Sequence[NodeRef] | None = None
+) -> dict[str, "SweepCost"]:
     """Count the work of the Jacobian ∂of/∂wrt both ways: |wrt| forward or |of| backward sweeps.
 
     Each sweep is restricted to the nodes between its start and the other

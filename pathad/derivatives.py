@@ -28,9 +28,12 @@ Examples
 
 import numbers
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .coloring import color
 from .elimination import eliminated_jacobian
@@ -38,11 +41,12 @@ from .enumeration import pattern_of
 from .errors import DomainError
 from .solver import adjacency, is_forward, solve, solve_nodes
 from .tracing import Trace, check_ref, check_trace, rebuild, resolve_node
+from .types import Node, NodeRef, NodeRefs
 
 __all__ = ["derivative", "gradient", "derivatives_from", "jacobian", "Jacobian"]
 
 
-def derivative(tr, wrt, of=None, *, mode="backward"):
+def derivative(tr: Trace, wrt: NodeRef, of: NodeRef | None = None, *, mode: str = "backward") -> float | np.ndarray:
     """∂(of)/∂(wrt) at the traced point, by one sweep restricted to the paths between them.
 
     Parameters
@@ -78,7 +82,9 @@ def derivative(tr, wrt, of=None, *, mode="backward"):
     return solve(tr, target, direction="backward", targets=source).get(source, 0.0)
 
 
-def gradient(tr, of=None, *, wrt=None, mode="backward"):
+def gradient(
+    tr: Trace, of: NodeRef | None = None, *, wrt: NodeRefs | None = None, mode: str = "backward"
+) -> dict[NodeRef, float | np.ndarray]:
     """All partials of one output: {input: ∂output/∂input}.
 
     Backward mode does it in ONE sweep from the output; forward mode needs one
@@ -170,7 +176,7 @@ def _wrt_groups(tr, wrt):
     return groups
 
 
-def derivatives_from(tr, wrt):
+def derivatives_from(tr: Trace, wrt: NodeRef) -> dict[Node, float]:
     """Single source, all targets: {node: ∂node/∂wrt} for every node wrt reaches, in one forward sweep.
 
     Examples
@@ -236,17 +242,17 @@ class Jacobian:
     mode: str
     sweeps: int
     # (row tree, [(column key, column shape, column indices)]): how blocks are cut out of the matrix
-    layout: tuple = field(default=None, repr=False, compare=False)
+    layout: tuple | None = field(default=None, repr=False, compare=False)
     coloring: object = field(default=None, repr=False, compare=False)
-    counts: dict = field(default=None, repr=False, compare=False)
-    values: np.ndarray = field(default=None, repr=False, compare=False)
-    why: str = field(default=None, repr=False, compare=False)
+    counts: dict | None = field(default=None, repr=False, compare=False)
+    values: np.ndarray | None = field(default=None, repr=False, compare=False)
+    why: str | None = field(default=None, repr=False, compare=False)
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         return self.matrix if dtype is None else self.matrix.astype(dtype)
 
     @property
-    def blocks(self):
+    def blocks(self) -> Any:
         """The Jacobian cut into blocks: the outputs' structure, and in it {argument: block} per output part.
 
         A block is ∂part/∂argument, a float ndarray of shape part-shape +
@@ -269,7 +275,7 @@ class Jacobian:
         return rebuild(rows, list(range(self.matrix.shape[-2])), leaf)
 
     @property
-    def value(self):
+    def value(self) -> Any:
         """The rows' values (:attr:`values`) in the outputs' structure, as ``evaluate`` returns them; None when
         this Jacobian came from a trace (its values are the trace's own: ``Trace.value``)."""
         if self.values is None:
@@ -284,7 +290,7 @@ class Jacobian:
         return rebuild(rows, list(range(self.values.shape[-1])), leaf)
 
     @property
-    def array(self):
+    def array(self) -> float | np.ndarray:
         """The single block, of shape output-shape + input-shape, when there is one output part and one argument.
 
         For v ↦ W @ v that is W.  Several outputs (a tuple, a dict) or several
@@ -312,7 +318,14 @@ class Jacobian:
         )
 
 
-def jacobian(tr, wrt=None, of=None, *, mode="auto", order=None):
+def jacobian(
+    tr: Trace,
+    wrt: NodeRefs | None = None,
+    of: NodeRefs | None = None,
+    *,
+    mode: str = "auto",
+    order: str | Sequence[NodeRef] | None = None,
+) -> Jacobian:
     """∂of/∂wrt for several outputs and inputs: by sweeps, compressed sweeps or vertex elimination.
 
     ``"forward"`` takes |wrt| forward sweeps, ``"backward"`` (or
@@ -354,7 +367,9 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto", order=None):
     """
     check_trace(tr, "jacobian")
     groups = _wrt_groups(tr, wrt)
-    columns, column_refs, column_layout = [], [], []
+    columns: list[int] = []
+    column_refs: list[NodeRef] = []
+    column_layout: list[tuple] = []
     for key, nodes in groups:
         if isinstance(nodes, np.ndarray):
             ids = nodes.ravel().tolist()
@@ -371,7 +386,7 @@ def jacobian(tr, wrt=None, of=None, *, mode="auto", order=None):
         of = tuple(tr.label(n) for n in rows)
         row_tree = tr._tree
     else:
-        of = (of,) if isinstance(of, (str, numbers.Integral)) else tuple(of)
+        of = (of,) if isinstance(of, (str, numbers.Integral)) else tuple(of)  # type: ignore[arg-type]  # Integral
         rows = [resolve_node(tr, r, "of") for r in of]
         row_tree = ("dict", tuple((ref, None) for ref in of))
     _warn_constant(tr, rows)

@@ -48,6 +48,7 @@ import sysconfig
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 import graphviz
 import networkx as nx
@@ -60,6 +61,7 @@ from .primitives import FLOAT, HELPERS, PRIMITIVES
 from .regions import collapsed
 from .semirings import EdgePath, Scored
 from .tracing import Trace, check_graph, described, resolve_node
+from .types import FilePath, GraphLike
 
 __all__ = [
     "draw",
@@ -519,7 +521,7 @@ class _Options:
     partials: bool = True
     symbolic: bool = False
     sweep: object = None
-    sweep_label: str = None
+    sweep_label: str | None = None
     highlight: object = None
     rankdir: str = "BT"
     label_place: str = "middle"
@@ -529,10 +531,10 @@ class _Options:
     fold: bool = False
     eliminate: tuple = ()
     collapse: object = None
-    between: tuple = None
-    constants: dict = None
-    title: str = None
-    max_nodes: int = 300
+    between: tuple | None = None
+    constants: dict | None = None
+    title: str | None = None
+    max_nodes: int | None = 300
     dpi: float = 150
     second: object = None
 
@@ -692,7 +694,7 @@ def _both(a, b, op):
     return a * b if op == "mul" else a + b
 
 
-def draw(obj, path=None, **options):
+def draw(obj: GraphLike, path: FilePath | None = None, **options: Any) -> "Drawing":
     """Draw a computation graph; write it to ``path`` when given.
 
     Parameters
@@ -1177,8 +1179,10 @@ class Drawing(graphviz.Digraph):
     dpi = 150
 
     def pipe(
-        self, format=None, renderer=None, formatter=None, neato_no_op=None, quiet=False, *, engine=None, encoding=None
-    ):
+        self, format: str | None = None, renderer: str | None = None, formatter: str | None = None,
+        neato_no_op: bool | int | None = None, quiet: bool = False, *, engine: str | None = None,
+        encoding: str | None = None,
+    ) -> bytes | str:  # fmt: skip
         """The rendered drawing as bytes (str with ``encoding``), by pathad's renderer."""
         if renderer or formatter or neato_no_op or (engine or self.engine) != "dot":
             return super().pipe(
@@ -1193,7 +1197,7 @@ class Drawing(graphviz.Digraph):
         data = render(self.source, format or self.format, dpi=self.dpi)
         return data.decode(encoding) if encoding else data
 
-    def write(self, path):
+    def write(self, path: FilePath) -> Path:
         """Write the drawing to ``path`` (format from its suffix), all or nothing; return the path."""
         path = Path(path)
         fmt = _format_of(path)

@@ -60,7 +60,7 @@ class Dual(PrimitiveArithmetic):
 
     __slots__ = ("value", "derivative")
 
-    def __init__(self, value, derivative=0.0):
+    def __init__(self, value: float, derivative: float = 0.0) -> None:
         for name, number in (("value", value), ("derivative", derivative)):
             if isinstance(number, bool) or not isinstance(number, numbers.Real):
                 raise TypeError(f"the {name} of a Dual must be a real number, got {type(number).__name__}")
@@ -68,7 +68,7 @@ class Dual(PrimitiveArithmetic):
         self.derivative = float(derivative)
 
     @classmethod
-    def variable(cls, value):
+    def variable(cls, value: float) -> "Dual":
         """The independent variable at ``value``: derivative 1, so results carry d/d(this).
 
         >>> Dual.variable(2.0)
@@ -103,7 +103,7 @@ class Dual(PrimitiveArithmetic):
             return NotImplemented
         return self.value != _value(other)
 
-    __hash__ = None  # == compares values: a set of duals would merge different derivatives without a word
+    __hash__ = None  # type: ignore[assignment]  # == compares values: a set of duals would merge different derivatives without a word
 
     def __bool__(self):
         return self.value != 0

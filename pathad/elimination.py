@@ -21,13 +21,16 @@ Examples
 import heapq
 import math
 import sys
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
+from typing import Any
 
 import networkx as nx
 import numpy as np
 
 from .errors import DomainError
 from .tracing import Trace
+from .types import GraphLike, Node
 
 __all__ = [
     "eliminate",
@@ -45,7 +48,10 @@ __all__ = [
 LINEAR_OPS = frozenset({"add", "sub", "mul", "div", "neg"})
 
 
-def eliminate(G, nodes, *, weight="partial", observer=None, merge=False):
+def eliminate(
+    G: GraphLike, nodes: Iterable[Node], *, weight: str = "partial", observer: Callable[..., Any] | None = None,
+    merge: bool = False,
+) -> nx.MultiDiGraph:  # fmt: skip
     """A copy of ``G`` with ``nodes`` eliminated one after another, path values kept.
 
     Parameters
@@ -96,7 +102,7 @@ def eliminate(G, nodes, *, weight="partial", observer=None, merge=False):
     """
     graph = nx.MultiDiGraph(G.graph if isinstance(G, Trace) else G)
     for node in nodes:
-        changes = [] if observer is not None else None
+        changes: list[tuple] | None = [] if observer is not None else None
         _eliminate_one(graph, node, weight, changes=changes, merge=merge)
         if observer is not None:
             observer(node, changes)
@@ -187,7 +193,7 @@ def _lost_message(graph, node, p, s, problem):
     )
 
 
-def fold_linear(obj, *, keep=()):
+def fold_linear(obj: GraphLike, *, keep: Iterable[Node] = ()) -> nx.MultiDiGraph:
     """Eliminate every single-use node that is a constant scaling or shift of one operand.
 
     Such a node (``4*y``, ``x/2``, ``-x``, ``x + 1``) has one in-edge and one
@@ -226,7 +232,10 @@ ORDERS = ("forward", "reverse", "markowitz", "optimal")
 OPTIMAL_LIMIT = 14
 
 
-def eliminated_jacobian(G, columns, rows, order="markowitz", *, weight="partial"):
+def eliminated_jacobian(
+    G: GraphLike, columns: Sequence[Node], rows: Sequence[Node], order: str | Sequence[Node] = "markowitz", *,
+    weight: str = "partial",
+) -> tuple[np.ndarray, dict[str, Any]]:  # fmt: skip
     """The Jacobian ∂rows/∂columns by eliminating every node between them; the ⊗ and ⊕ it took.
 
     Only the nodes on paths from ``columns`` to ``rows`` take part.  Each
@@ -262,9 +271,9 @@ def eliminated_jacobian(G, columns, rows, order="markowitz", *, weight="partial"
     work, columns, rows = jacobian_graph(G, columns, rows, weight)
     ends = set(columns) | set(rows)
     between = [n for n in work if n not in ends]
-    counts = {"times": 0, "plus": 0, "order": []}
+    counts: dict[str, Any] = {"times": 0, "plus": 0, "order": []}
     for node in _order(work, between, order):  # in place: Markowitz reads the graph as it changes
-        changes = []
+        changes: list[tuple] = []
         _eliminate_one(work, node, weight, changes=changes, merge=True)
         counts["order"].append(node)
         counts["times"] += len(changes)

@@ -29,8 +29,9 @@ Examples
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -40,6 +41,7 @@ from .semirings import BITSETS, BOOLEAN, COUNTING, MAX_TIMES, REAL, as_semiring,
 from .solver import solve
 from .symbolic import have_sympy, symbolic_graph
 from .tracing import Trace, check_graph, check_trace, resolve_node
+from .types import GraphLike, Node, Nodes, SemiringLike, Weight
 
 __all__ = [
     "Path",
@@ -82,7 +84,7 @@ class Path:
     partials: tuple
 
     @property
-    def product(self):
+    def product(self) -> Any:
         """The product of the labels: this path's term in the derivative (1 for the empty path)."""
         return math.prod(self.partials)
 
@@ -90,7 +92,7 @@ class Path:
         return len(self.partials)
 
     @property
-    def labels(self):
+    def labels(self) -> tuple[str, ...]:
         """The nodes as a reader names them: input names, labels (``.named``), outputs, else formulas.
 
         ``nodes`` holds the node ids, for programs; a path made by hand names its nodes by themselves.
@@ -169,7 +171,9 @@ def _id_text(graph, node):
                                                                          repr(node))  # fmt: skip
 
 
-def paths(G, source, target, *, weight="partial", limit=PATH_LIMIT):
+def paths(
+    G: GraphLike, source: Node, target: Node, *, weight: Weight = "partial", limit: int | None = PATH_LIMIT
+) -> Iterator[Path]:
     """Every path from ``source`` to ``target``, as :class:`Path` records.
 
     Parallel edges are distinct paths (x·x has two paths from x, each labeled
@@ -207,7 +211,7 @@ def paths(G, source, target, *, weight="partial", limit=PATH_LIMIT):
     return (path._named_by(names) for path in _walk(graph, s, t, edge_weight(weight)))
 
 
-def count_paths(G, source, target):
+def count_paths(G: GraphLike, source: Node, target: Node) -> int:
     """The number of paths from ``source`` to ``target``, by one COUNTING sweep (linear time).
 
     It is the number of terms of ∂target/∂source written as a sum of products
@@ -244,7 +248,10 @@ def count_paths(G, source, target):
     return solve(graph, s, semiring=COUNTING, targets=t).get(t, 0)
 
 
-def path_sum(G, source, target, *, semiring=REAL, weight=None, limit=PATH_LIMIT):
+def path_sum(
+    G: GraphLike, source: Node, target: Node, *, semiring: SemiringLike = REAL, weight: Weight | None = None,
+    limit: int | None = PATH_LIMIT,
+) -> Any:  # fmt: skip
     """⊕ over the paths source→target of the ⊗-product of their weights, path by path.
 
     The definition of the path problem, computed by listing the paths: the
@@ -271,7 +278,9 @@ def path_sum(G, source, target, *, semiring=REAL, weight=None, limit=PATH_LIMIT)
     return total
 
 
-def best_path(G, source, target, *, weight="partial", direction="forward"):
+def best_path(
+    G: GraphLike, source: Node, target: Node, *, weight: Weight = "partial", direction: str = "forward"
+) -> Path | None:
     """The most influential path: the largest |product of labels|, by one MAX_TIMES sweep.
 
     Its product is the single largest term of ∂target/∂source.  Ties go to the
@@ -302,7 +311,7 @@ def best_path(G, source, target, *, weight="partial", direction="forward"):
     return path._named_by(_ReaderNames(graph, lambda: path.nodes))
 
 
-def sparsity(tr, wrt=None, of=None):
+def sparsity(tr: GraphLike, wrt: Nodes | None = None, of: Nodes | None = None) -> np.ndarray:
     """The Jacobian's sparsity pattern: ``pattern[i, j]`` is whether of[i] depends on wrt[j].
 
     One sweep: the :data:`~pathad.BITSETS` semiring seeds input j with bit j
@@ -348,7 +357,7 @@ def start_bits(starts):
     return seeds
 
 
-def active_nodes(tr, wrt=None, of=None):
+def active_nodes(tr: GraphLike, wrt: Nodes | None = None, of: Nodes | None = None) -> set[Node]:
     """Activity analysis: the nodes both varied by some input and useful to some output.
 
     Two BOOLEAN sweeps: forward from all of ``wrt`` (varied), backward from all
@@ -369,7 +378,9 @@ def active_nodes(tr, wrt=None, of=None):
     return {node for node, on in varied.items() if on and useful.get(node, False)}
 
 
-def explain(G, wrt, of=None, *, symbolic=None, limit=_EXPLAIN_LIMIT):
+def explain(
+    G: GraphLike, wrt: Node, of: Node | None = None, *, symbolic: bool | None = None, limit: int | None = _EXPLAIN_LIMIT
+) -> str:
     """∂of/∂wrt written out as the sum over paths of the products of edge labels.
 
     The text goes from the labels to the number: ``∂h/∂x = 1·y·(x+y) +

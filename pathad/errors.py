@@ -112,7 +112,7 @@ class DivergenceError(PathadError, ArithmeticError):
     Attributes ``epoch`` and ``step`` say where (both counted from 1).
     """
 
-    def __init__(self, message, epoch, step):
+    def __init__(self, message: str, epoch: int, step: int) -> None:
         super().__init__(message)
         self.epoch, self.step = epoch, step
 

@@ -19,11 +19,14 @@ Examples
 
 import builtins
 import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .operators import PrimitiveArithmetic
-from .primitives import BY_NAME
+from .primitives import BY_NAME, Primitive
 from .tracing import apply
 
 __all__ = [
@@ -34,7 +37,7 @@ __all__ = [
 ]
 
 
-def call(primitive, *operands):
+def call(primitive: Primitive, *operands: Any) -> Any:
     """Apply a primitive to traced numbers, dual numbers, plain reals or numpy arrays of them (elementwise).
 
     Examples
@@ -77,8 +80,12 @@ def _public(name, primitive):
 
 globals().update({name: _public(name, primitive) for name, primitive in BY_NAME.items()})
 
+if TYPE_CHECKING:  # the functions made from the table just above (exp, sin, ...), which a type checker cannot see
 
-def zeros(shape):
+    def __getattr__(name: str) -> Callable[..., Any]: ...
+
+
+def zeros(shape: int | tuple[int, ...]) -> np.ndarray:
     """An object array of ``0.0`` that traced values can be stored in (``h = zeros(3); h[0] = x``).
 
     A float array (``np.zeros(3)``) can hold only plain numbers, so storing a
@@ -96,7 +103,7 @@ def zeros(shape):
     return array
 
 
-def zeros_like(a):
+def zeros_like(a: npt.ArrayLike) -> np.ndarray:
     """:func:`zeros` with the shape of ``a``.
 
     Examples

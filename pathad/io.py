@@ -62,6 +62,7 @@ from .errors import GraphFileError
 from .files import replacing, write_atomically
 from .primitives import FLOAT, PRIMITIVES
 from .tracing import Guard, Tape, Trace, gc_paused
+from .types import FilePath, GraphLike
 
 __all__ = ["save", "load", "to_graphml", "read_graphml", "FORMAT", "MAX_BYTES", "MAX_DEPTH"]
 
@@ -85,7 +86,7 @@ _COMPARISONS = frozenset({"<", "<=", ">", ">=", "==", "!="})
 # --- saving -----------------------------------------------------------------
 
 
-def save(obj, path):
+def save(obj: GraphLike, path: FilePath) -> Path:
     """Write a trace or a networkx graph to ``path`` as node-link JSON; return the path.
 
     Parameters
@@ -241,7 +242,7 @@ def _encode_dict(value, what, depth):
 # --- loading ------------------------------------------------------------------
 
 
-def load(path, *, max_bytes=MAX_BYTES):
+def load(path: FilePath, *, max_bytes: int = MAX_BYTES) -> GraphLike:
     """Read a graph file written by :func:`save` (or any node-link JSON file).
 
     Parameters
@@ -779,7 +780,7 @@ _ATTRIBUTE_ESCAPES = str.maketrans(
 )
 
 
-def to_graphml(obj, path):
+def to_graphml(obj: GraphLike, path: FilePath) -> Path:
     """Export a trace or a networkx graph as GraphML for other graph tools; return the path.
 
     Numbers, text and booleans are written as GraphML attributes; tuples,

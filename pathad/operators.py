@@ -20,6 +20,8 @@ Examples
 """
 
 import operator
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -93,6 +95,7 @@ class PrimitiveArithmetic:
     """
 
     __slots__ = ()
+    _apply: Callable[..., Any]  # set by each subclass (a staticmethod), as the class docstring says
 
     def __float__(self):
         raise self._lost("float()")
@@ -122,15 +125,15 @@ class PrimitiveArithmetic:
         return _divmod(self._apply, other, self)
 
     # the methods numpy calls on the elements of object arrays
-    def conjugate(self):
+    def conjugate(self) -> "PrimitiveArithmetic":
         return self
 
     @property
-    def real(self):
+    def real(self) -> "PrimitiveArithmetic":
         return self
 
     @property
-    def imag(self):
+    def imag(self) -> float:
         return 0.0
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -196,7 +199,7 @@ def _element_method(primitive):
 #: Every generated method of :class:`PrimitiveArithmetic`: name -> (primitive, kind), kind "forward"
 #: (``self op other``), "reflected" (``other op self``) or "unary".  A number type may replace them
 #: with faster ones computing the same (the traced number does).
-METHODS = {}
+METHODS: dict[str, tuple[Any, str]] = {}
 
 
 def _install():

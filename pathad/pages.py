@@ -15,9 +15,11 @@ import shutil
 import tempfile
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .errors import MissingDependencyError
 from .files import replacing
+from .types import FilePath
 
 __all__ = ["Page", "find_chromium"]
 
@@ -26,14 +28,18 @@ class Page:
     """The page-making half of an animation (see the module docstring for what a subclass provides)."""
 
     legend = ""
+    # set by every subclass
+    steps: list
+    title: str
+    svg: str
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.steps)
 
-    def data(self):  # pragma: no cover - every subclass has its own
+    def data(self) -> dict[str, Any]:  # pragma: no cover - every subclass has its own
         raise NotImplementedError
 
-    def html(self):
+    def html(self) -> str:
         """The page: one HTML document with the drawing, the steps and the player; nothing to fetch."""
         page = resources.files("pathad").joinpath("data/animation.html").read_text(encoding="utf-8")
         data = json.dumps(self.data(), ensure_ascii=False).replace("</", "<\\/")  # no "</script>" inside
@@ -44,14 +50,14 @@ class Page:
             .replace("{{data}}", data)
         )
 
-    def save(self, path):
+    def save(self, path: FilePath) -> FilePath:
         """Write the page to ``path`` (complete or not at all); return the path."""
         text = self.html()
         with replacing(path) as file:
             file.write(text)
         return path
 
-    def screenshot(self, path, step=-1, *, browser=None, width=980):
+    def screenshot(self, path: FilePath, step: int = -1, *, browser: str | None = None, width: int = 980) -> FilePath:
         """Write a PNG of the page at ``step`` (default: the last), taken in headless Chromium.
 
         Needs the ``playwright`` package and a Chromium: ``browser`` is its

@@ -29,6 +29,7 @@ Examples
 """
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +41,7 @@ from .enumeration import start_bits
 from .semirings import BITSETS
 from .solver import solve
 from .tracing import Trace, resolve_node
+from .types import GraphLike, Node
 
 __all__ = ["Plan", "plan_jacobian", "METHODS"]
 
@@ -66,7 +68,7 @@ class Plan:
     best: str
     skipped: dict = field(default_factory=dict)
 
-    def why(self):
+    def why(self) -> str:
         """One line: the choice and what it saves against the next cheapest (and what was not counted)."""
         ranked = sorted(self.costs.values(), key=lambda c: c.total)
         best, runner = self.costs[self.best], next((c for c in ranked if c.mode != self.best), None)
@@ -78,7 +80,7 @@ class Plan:
         return text
 
 
-def plan_jacobian(tr, wrt=None, of=None):
+def plan_jacobian(tr: GraphLike, wrt: Sequence[Node] | None = None, of: Sequence[Node] | None = None) -> Plan:
     """The exact ⊗/⊕ counts of :data:`METHODS` for ∂of/∂wrt, and the cheapest (see the module docstring).
 
     ``wrt`` and ``of`` are lists of node references (default: every input,

@@ -148,17 +148,17 @@ class Primitive:
     doc: str = ""
 
     @property
-    def arity(self):
+    def arity(self) -> int:
         """The number of operands."""
         return len(self.partials)
 
     @property
-    def label_rules(self):
+    def label_rules(self) -> tuple:
         """The partial rules drawings show (``labels``, else ``partials``)."""
         return self.labels or self.partials
 
     @property
-    def is_function(self):
+    def is_function(self) -> bool:
         """Whether it is called as a function (``pathad.sin(x)``), not written as an operator."""
         return self.scalar is not None
 

@@ -34,9 +34,11 @@ Examples
 """
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from .coloring import color
 from .derivatives import _output, _warn_constant, _wrt_groups
@@ -44,7 +46,8 @@ from .errors import DomainError
 from .primitives import DOMAIN_ERRORS, FLOAT, PRIMITIVES, is_zero_rule
 from .semirings import BITSETS, COUNTING, DUAL, DualValue
 from .solver import solve
-from .tracing import check_trace, resolve_node
+from .tracing import Trace, check_trace, resolve_node
+from .types import NodeRef, NodeRefs
 
 __all__ = ["hvp", "dual_sweep", "hessian", "Hessian", "hessian_sparsity", "explain_second", "HESSIAN_MODES",
            "second_labels"]  # fmt: skip
@@ -56,7 +59,10 @@ HESSIAN_MODES = ("auto", "dense", "colored")
 _PAIR = {(0, 0): 0, (0, 1): 1, (1, 0): 1, (1, 1): 2}
 
 
-def hvp(tr, v, of=None, *, wrt=None):
+def hvp(
+    tr: Trace, v: Mapping[str, float | npt.ArrayLike] | npt.ArrayLike, of: NodeRef | None = None, *,
+    wrt: NodeRefs | None = None,
+) -> dict[NodeRef, float | np.ndarray]:  # fmt: skip
     """The Hessian-vector product H·v of one output: {input: (Hv)_input}, by one forward and one backward sweep.
 
     Parameters
@@ -148,7 +154,7 @@ def second_labels(tr, v):
     return rates
 
 
-def explain_second(tr, wrt, other=None, of=None):
+def explain_second(tr: Trace, wrt: NodeRef, other: NodeRef | None = None, of: NodeRef | None = None) -> str:
     """∂²of/∂wrt∂other written out, one term per place where a path from each input meets the other's.
 
     The second-order chain rule on a graph: ∂²f/∂x∂y is the sum, over the
@@ -343,20 +349,20 @@ class Hessian:
     hvps: int
     coloring: object = field(default=None, repr=False, compare=False)
     asymmetry: float = field(default=0.0, repr=False, compare=False)
-    shape: tuple = field(default=None, repr=False, compare=False)
-    gradient: np.ndarray = field(default=None, repr=False, compare=False)
+    shape: tuple | None = field(default=None, repr=False, compare=False)
+    gradient: np.ndarray | None = field(default=None, repr=False, compare=False)
     value: object = field(default=None, repr=False, compare=False)
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         return self.matrix if dtype is None else self.matrix.astype(dtype)
 
     @property
-    def array(self):
+    def array(self) -> np.ndarray:
         """The matrix shaped input-shape + input-shape (for one array argument of shape S: S + S)."""
         return self.matrix if self.shape is None else self.matrix.reshape(self.shape + self.shape)
 
 
-def hessian(tr, wrt=None, of=None, *, mode="auto"):
+def hessian(tr: Trace, wrt: NodeRefs | None = None, of: NodeRef | None = None, *, mode: str = "auto") -> Hessian:
     """The Hessian of one output by Hessian-vector products: n of them, or one per colour class of its pattern.
 
     Parameters
@@ -399,8 +405,8 @@ def hessian(tr, wrt=None, of=None, *, mode="auto"):
     pattern = _pattern(tr, columns, target)
     coloring = color(pattern) if mode != "dense" else None
     if mode == "auto":
-        mode = "colored" if coloring.count < n else "dense"
-    groups = coloring.groups if mode == "colored" else [[j] for j in range(n)]
+        mode = "colored" if coloring.count < n else "dense"  # type: ignore[union-attr]  # not None: mode is auto
+    groups = coloring.groups if mode == "colored" else [[j] for j in range(n)]  # type: ignore[union-attr]
     raw = np.zeros((n, n))
     for group in groups:
         pairs = _backward_dual(tr, target, {columns[j]: 1.0 for j in group})
@@ -414,7 +420,7 @@ def hessian(tr, wrt=None, of=None, *, mode="auto"):
                    asymmetry, shape)  # fmt: skip
 
 
-def hessian_sparsity(tr, wrt=None, of=None):
+def hessian_sparsity(tr: Trace, wrt: NodeRefs | None = None, of: NodeRef | None = None) -> np.ndarray:
     """The Hessian's sparsity pattern: ``pattern[i, j]``: can ∂²of/∂wrt[i]∂wrt[j] be nonzero?
 
     Structural, from two sweeps: a BITSETS sweep forward from the inputs

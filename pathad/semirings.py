@@ -76,11 +76,12 @@ commutative, and both sweeps still spell every path in order:
 
 import itertools
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .errors import MissingWeightError, SemiringLawError, UnknownSemiringError
+from .types import SemiringLike, Weight
 
 __all__ = [
     "BITSETS",
@@ -381,7 +382,7 @@ def influence(weight="partial"):
     return scored
 
 
-def edge_weight(weight, forward=True):
+def edge_weight(weight: Weight, forward: bool = True) -> Callable[[Any, Any, Any], Any]:
     """Normalise ``weight`` to a function ``f(u, v, data)`` of an edge, as the sweeps read it.
 
     A string names the edge attribute; a missing attribute raises
@@ -563,7 +564,7 @@ DualValue(value=6.0, dot=13.0)
 SEMIRINGS = {s.name: s for s in (REAL, BOOLEAN, COUNTING, MAX_TIMES, MIN_PLUS, MAX_PLUS, SYMBOLIC, BITSETS, DUAL)}
 
 
-def as_semiring(semiring):
+def as_semiring(semiring: SemiringLike) -> "Semiring":
     """A :class:`Semiring` given itself or its name ("counting", "max_times", "MIN-PLUS", ...).
 
     Raises
@@ -587,7 +588,9 @@ def as_semiring(semiring):
     )
 
 
-def check_laws(semiring, samples, *, equal=operator.eq):
+def check_laws(
+    semiring: SemiringLike, samples: Iterable[Any], *, equal: Callable[[Any, Any], Any] = operator.eq
+) -> None:
     """Check the semiring laws on every combination of ``samples``; raise on the first that fails.
 
     Checked: ⊕ associative and commutative with identity ``zero``; ⊗

@@ -48,14 +48,16 @@ Examples
 """
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import chain, repeat
+from typing import Any
 
 import networkx as nx
 
 from .errors import DomainError
 from .semirings import REAL, EdgePath, Scored, as_semiring, edge_weight
 from .tracing import Trace, _build_graph, _node_number, check_graph, described, resolve_node
+from .types import GraphLike, Node, Nodes, Seeds, SemiringLike, Weight
 
 _chain = chain.from_iterable
 
@@ -65,7 +67,11 @@ __all__ = ["solve", "solve_nodes", "adjacency", "is_forward", "DIRECTIONS"]
 DIRECTIONS = {"forward": True, "backward": False, "reverse": False}
 
 
-def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=None, observer=None, labels=False):
+def solve(
+    G: GraphLike, start: Seeds, *, direction: str = "forward", semiring: SemiringLike = REAL,
+    weight: Weight | None = None, targets: Nodes | None = None, observer: Callable[..., Any] | None = None,
+    labels: bool = False,
+) -> dict[Node, Any]:  # fmt: skip
     """Solve the path problem from ``start`` in one topological sweep.
 
     Parameters
@@ -138,7 +144,7 @@ def solve(G, start, *, direction="forward", semiring=REAL, weight=None, targets=
     check_graph(G, "solve")
     semiring = as_semiring(semiring)
     graph = adjacency(G)
-    initial = None
+    initial: dict[Node, Any] | None = None
     if hasattr(start, "to_dict") and not isinstance(start, dict):  # a compiled Sweep: its values seed this one
         start = start.to_dict()
     if isinstance(start, dict):  # each start with a value of its own

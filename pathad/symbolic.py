@@ -26,6 +26,7 @@ Examples
 
 from collections.abc import Iterable
 from functools import partial
+from typing import Any
 
 import networkx as nx
 
@@ -34,6 +35,7 @@ from .primitives import PRIMITIVES, namespace_functions
 from .semirings import SYMBOLIC
 from .solver import DIRECTIONS, solve
 from .tracing import Trace, resolve_node
+from .types import GraphLike, Node, NodeRef, Nodes
 
 __all__ = [
     "SympyMath",
@@ -92,7 +94,7 @@ class SympyMath:
             setattr(self, name, partial(formula, sp))
 
 
-def symbolic_graph(G, nodes=None):
+def symbolic_graph(G: GraphLike, nodes: Nodes | None = None) -> nx.MultiDiGraph:
     """A copy of a traced graph with sympy formulas: ``expr`` on nodes, ``symbolic`` on edges.
 
     Parameters
@@ -179,7 +181,7 @@ def _exact(value, m):
     return expr.xreplace({f: sp.nsimplify(f, rational=True) for f in floats})
 
 
-def symbolic_expression(tr, of=None):
+def symbolic_expression(tr: Trace, of: NodeRef | None = None) -> Any:  # a sympy expression
     """The formula a traced output computes, in the inputs' symbols.
 
     Examples
@@ -192,7 +194,9 @@ def symbolic_expression(tr, of=None):
     return symbolic_graph(tr, [target]).nodes[target]["expr"]
 
 
-def symbolic_derivative(tr, wrt, of=None, *, mode="backward", expand=True):
+def symbolic_derivative(
+    tr: GraphLike, wrt: Node, of: Node | None = None, *, mode: str = "backward", expand: bool = True
+) -> Any:  # a sympy expression
     """∂(of)/∂(wrt) as a sympy formula: the SYMBOLIC path sum, by one forward or backward sweep.
 
     Parameters

@@ -52,9 +52,10 @@ import types
 import warnings
 import weakref
 from array import array
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -62,6 +63,7 @@ import numpy as np
 from .errors import DomainError, LostDerivativeError, MixedTraceError, NoDependenceError, UnknownNodeError
 from .operators import METHODS, PrimitiveArithmetic
 from .primitives import DOMAIN_ERRORS, FLOAT, PRIMITIVES
+from .types import NodeRef
 
 __all__ = ["Traced", "Guard", "Tape", "Trace", "trace", "scope", "apply", "resolve_node", "rebuild", "gc_paused"]
 
@@ -219,17 +221,17 @@ class Traced(PrimitiveArithmetic):
 
     __slots__ = ("_tape", "_node", "value")
 
-    def __init__(self, tape, node, value):
+    def __init__(self, tape: Tape, node: int, value: float) -> None:
         self._tape = tape
         self._node = node
         self.value = value
 
     @property
-    def node(self):
+    def node(self) -> int:
         """This value's node id in the trace's graph."""
         return self._node
 
-    def named(self, label):
+    def named(self, label: object) -> "Traced":
         """Give this value's node a label (shown in drawings, usable in queries); returns self."""
         self._tape.labels[self._node] = str(label)
         return self
@@ -274,7 +276,7 @@ class Traced(PrimitiveArithmetic):
             return NotImplemented
         return self._compare("!=", other, self.value != _value(other))
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable on purpose (== compares values)
 
     def __bool__(self):
         return self._compare("!=", 0, self.value != 0)
@@ -603,7 +605,10 @@ class Trace:
     ({'v[0]': 0, 'v[1]': 1}, [0, 1], [2, 3, 4], (array([1., 4.]), 3.0))
     """
 
-    def __init__(self, name, tape, inputs, outputs, structure, arguments=None):
+    def __init__(
+        self, name: str, tape: Tape, inputs: dict[str, int], outputs: list[int], structure: Any,
+        arguments: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
         self.name = name
         self.tape = tape
         self.inputs = inputs
@@ -619,19 +624,19 @@ class Trace:
         return _flat_structure(self._tree)
 
     @property
-    def output(self):
+    def output(self) -> int:
         """The single output node (an error if the function returned several)."""
         if len(self.outputs) != 1:
             raise ValueError(f"{self.name} has {len(self.outputs)} outputs; use Trace.outputs or name one with of=")
         return self.outputs[0]
 
     @property
-    def value(self):
+    def value(self) -> Any:
         """The function's result as floats, in the shape it was returned (float ndarrays for arrays)."""
         return rebuild(self._tree, [self.tape.values[n] for n in self.outputs])
 
     @property
-    def constant_outputs(self):
+    def constant_outputs(self) -> tuple[str, ...]:
         """The labels of the outputs that depend on no input (their derivatives are all 0).
 
         Examples
@@ -652,7 +657,7 @@ class Trace:
         return list(dict.fromkeys([n for n in nodes if ends[n] == ends[n + 1] and ops[n] != "input"]))
 
     @cached_property
-    def graph(self):
+    def graph(self) -> nx.MultiDiGraph:
         """The computation graph as a ``networkx.MultiDiGraph`` (built on first use).
 
         Nodes are ints in creation order with attributes ``op``, ``value``,
@@ -666,11 +671,11 @@ class Trace:
         with gc_paused():
             return _build_graph(self.tape)
 
-    def node(self, ref):
+    def node(self, ref: NodeRef) -> int:
         """Resolve an input name, a node label or a node id to a node id."""
         return resolve_node(self, ref)
 
-    def label(self, node):
+    def label(self, node: int) -> str:
         """The display name of a node."""
         return self.tape.label(node)
 
@@ -807,7 +812,7 @@ _RUNNING = _Running()
 
 
 @contextmanager
-def scope(name):
+def scope(name: str) -> Iterator[None]:
     """Name the operations traced inside the block: their nodes get the graph attribute ``scope``.
 
     Scopes nest (``"layer1/neuron3"``); :func:`pathad.draw` can collapse a scope
@@ -1017,7 +1022,7 @@ def _node_number(ref, n):
     return None
 
 
-def trace(f, *args, **kwargs):
+def trace(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Trace:
     """Run ``f`` on traced numbers and return its :class:`Trace`.
 
     Inputs are given positionally or by keyword, as for ``f`` itself; the node
@@ -1043,7 +1048,7 @@ def trace(f, *args, **kwargs):
     """
     name = getattr(f, "__name__", "f")
     tape = Tape()
-    arguments = {}
+    arguments: dict[str, Any] = {}
     call_args, call_kwargs = _traced_arguments(f, name, args, kwargs, tape, arguments)
     inputs = {tape.labels[node]: node for node in range(len(tape.ops))}
     if not inputs:
@@ -1158,7 +1163,7 @@ def _plain_names(code):
 
 #: code object -> :func:`_plain_names` (code objects live as long as their functions' module; a weak dict
 #: lets the code of a lambda made per call go)
-_PLAIN_CODE = weakref.WeakKeyDictionary()
+_PLAIN_CODE: "weakref.WeakKeyDictionary[types.CodeType, tuple[str, ...] | None]" = weakref.WeakKeyDictionary()
 
 
 def _node_ids(traced):

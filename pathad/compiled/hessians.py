@@ -19,15 +19,23 @@ A Hessian takes one direction per colour class of its sparsity pattern
 on a trace), all in the same sweeps.
 """
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+import numpy.typing as npt
 
 from ..coloring import color
 from ..errors import BranchError, DomainError
 from ..primitives import PRIMITIVES, is_zero_rule
+from ..types import NodeRef
 from .freeze import OPS
 from .program import _check_inputs, _first_nonfinite
 from .program_numpy import _call
 from .schedule import ARRAY_SEMIRINGS
+
+if TYPE_CHECKING:
+    from ..second import Hessian
 
 __all__ = ["HessianMethods"]
 
@@ -37,7 +45,17 @@ _REAL = ARRAY_SEMIRINGS["real"]
 class HessianMethods:
     """The second-derivative half of :class:`~pathad.compiled.CompiledTape` (a mixin)."""
 
-    def hvp(self, v, *args, of=None, at=None, fixed=None, retrace=None, **inputs):
+    if TYPE_CHECKING:  # what it reads of the rest of CompiledTape (declared for the type checker only)
+        inputs: dict[str, int]
+        _program: Any
+        _points: Callable[..., Any]
+        _output: Callable[..., Any]
+        label: Callable[[int], str]
+
+    def hvp(
+        self, v: npt.ArrayLike, *args: npt.ArrayLike, of: NodeRef | None = None, at: npt.ArrayLike | None = None,
+        fixed: npt.ArrayLike | None = None, retrace: Callable[..., Any] | None = None, **inputs: npt.ArrayLike,
+    ) -> np.ndarray:  # fmt: skip
         """The Hessian-vector product H·v of one output at new inputs: an array (n_inputs,) or (B, n_inputs).
 
         Parameters
@@ -77,7 +95,11 @@ class HessianMethods:
         result = products[:, :, 0]  # (inputs, B)
         return result[:, 0] if scalar else result.T
 
-    def hessian(self, *args, of=None, at=None, fixed=None, retrace=None, mode="auto", **inputs):
+    def hessian(
+        self, *args: npt.ArrayLike, of: NodeRef | None = None, at: npt.ArrayLike | None = None,
+        fixed: npt.ArrayLike | None = None, retrace: Callable[..., Any] | None = None, mode: str = "auto",
+        **inputs: npt.ArrayLike,
+    ) -> "Hessian":  # fmt: skip
         """The Hessian of one output with respect to every input at new points, by coloured HVPs in one sweep.
 
         Parameters
@@ -117,8 +139,8 @@ class HessianMethods:
         n = len(self.inputs)
         coloring = self._hessian_coloring(output) if mode != "dense" else None
         if mode == "auto":
-            mode = "colored" if coloring.count < n else "dense"
-        groups = coloring.groups if mode == "colored" else [[j] for j in range(n)]
+            mode = "colored" if coloring.count < n else "dense"  # type: ignore[union-attr]  # not None: auto
+        groups = coloring.groups if mode == "colored" else [[j] for j in range(n)]  # type: ignore[union-attr]
         directions = np.zeros((n, len(groups)))
         for g, members in enumerate(groups):
             directions[members, g] = 1.0
@@ -145,7 +167,7 @@ class HessianMethods:
         )
         return result
 
-    def hessian_sparsity(self, of=None):
+    def hessian_sparsity(self, of: NodeRef | None = None) -> np.ndarray:
         """The structural pattern of the Hessian of ``of`` with respect to every input (kept per output).
 
         Inputs i and j meet where a node on the way to ``of`` has two operands

@@ -19,15 +19,22 @@ Checks are the replay's: a point that takes another branch is traced again
 again by :func:`pathad.solve`, which names the node where it first overflowed.
 """
 
+from collections.abc import Callable
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..coloring import Coloring, color
 from ..errors import BranchError, ReplayError
+from ..types import NodeRefs
 from .numba_backend import NUMBA_CODES, call_kernel, choose, plan_arrays, run_program
 from .program import _check_inputs, _first_nonfinite
 from .schedule import ARRAY_SEMIRINGS
+
+if TYPE_CHECKING:
+    from ..derivatives import Jacobian
 
 __all__ = ["JacobianMethods", "TAPE_JACOBIAN_MODES", "Structure", "structure", "jacobian_at"]
 
@@ -43,7 +50,15 @@ _BUDGET = 2**22
 class JacobianMethods:
     """The Jacobian half of :class:`~pathad.compiled.CompiledTape` (a mixin, as the replay's)."""
 
-    def jacobian(self, *args, of=None, wrt=None, at=None, fixed=None, retrace=None, mode="auto", **inputs):
+    if TYPE_CHECKING:  # what it reads of the rest of CompiledTape (declared for the type checker only)
+        _program: Any
+        _points: Callable[..., Any]
+
+    def jacobian(
+        self, *args: npt.ArrayLike, of: NodeRefs | None = None, wrt: NodeRefs | None = None,
+        at: npt.ArrayLike | None = None, fixed: npt.ArrayLike | None = None,
+        retrace: Callable[..., Any] | None = None, mode: str = "auto", **inputs: npt.ArrayLike,
+    ) -> "Jacobian":  # fmt: skip
         """Values and the Jacobian ∂of/∂wrt at new inputs, by vector sweeps over the replayed partials.
 
         Inputs, ``at=``, ``fixed=``, ``retrace=`` and the errors are those of
@@ -106,7 +121,7 @@ class JacobianMethods:
             why=setup.why,
         )
 
-    def sparsity(self, of=None, wrt=None):
+    def sparsity(self, of: NodeRefs | None = None, wrt: NodeRefs | None = None) -> np.ndarray:
         """The Jacobian's sparsity pattern, ``pattern[i, j]``: does row i depend on column j (structurally)?
 
         Rows and columns as for :meth:`jacobian`; found by one BOOLEAN vector

@@ -32,6 +32,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -74,7 +75,7 @@ def cache_dir():
     return Path(base) / "pathad"
 
 
-_LOADED = {}
+_LOADED: dict[str, Any] = {}
 
 
 def _location():
@@ -161,7 +162,7 @@ def call_kernel(kernel, tag, *args):
     return result
 
 
-_READY = set()  # (kernel, tag) called in this process already
+_READY: set[tuple[str, str]] = set()  # (kernel, tag) called in this process already
 
 
 def is_compiled(kernel="program_one"):

@@ -1,11 +1,16 @@
 """What a compiled sweep returns: :class:`Sweep`, the path values by node, with best paths for max-times."""
 
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..semirings import SEMIRINGS, EdgePath, Scored
+from ..types import Node
 from .schedule import ARRAY_SEMIRINGS
+
+if TYPE_CHECKING:
+    from .tape import CompiledTape
 
 __all__ = ["Sweep", "semiring_weights"]
 
@@ -35,7 +40,10 @@ class Sweep:
     True
     """
 
-    def __init__(self, tape, semiring, forward, seeds, values, allowed, signed):
+    def __init__(
+        self, tape: "CompiledTape", semiring: str, forward: bool, seeds: Any, values: np.ndarray,
+        allowed: np.ndarray | None, signed: Any,
+    ) -> None:  # fmt: skip
         self.semiring = semiring
         self.values = values if allowed is None else _outside_is_zero(values, allowed, semiring)
         self._tape, self._forward, self._seeds = tape, forward, seeds
@@ -45,26 +53,26 @@ class Sweep:
         return f"<Sweep {self.semiring} {'forward' if self._forward else 'backward'}: {int(self.reached.sum())} nodes>"
 
     @cached_property
-    def reached(self):
+    def reached(self) -> np.ndarray:
         """Boolean mask of the nodes on some path from the start (to the targets), as in :func:`pathad.solve`."""
         if not self._seeds:
             return np.zeros(self._tape.n_nodes, dtype=bool)
         reached = self._tape._reach(self._seeds, self._forward)
         return reached if self._allowed is None else reached & self._allowed
 
-    def to_dict(self):
+    def to_dict(self) -> dict[Node, Any]:
         """{node: path value} for the reached nodes, in the types :func:`pathad.solve` returns."""
         tape = self._tape
         positions = np.flatnonzero(self.reached)
         return {tape.node(int(p)): self._element(int(p)) for p in (positions if self._forward else positions[::-1])}
 
-    def __getitem__(self, ref):
+    def __getitem__(self, ref: Node) -> Any:
         position = self._tape.position(ref)
         if not self.reached[position]:
             raise KeyError(ref)
         return self._element(position)
 
-    def get(self, ref, default=None):
+    def get(self, ref: Node, default: Any = None) -> Any:
         """The path value of a node, ``default`` when no path reaches it."""
         try:
             return self[ref]
@@ -81,7 +89,7 @@ class Sweep:
             return _NO_PATH if value == -np.inf else Scored(float(value), self._paths.path(position))
         return float(value)
 
-    def path(self, ref):
+    def path(self, ref: Node) -> EdgePath:
         """The best path to (forward) or from (backward) a node: an :class:`~pathad.semirings.EdgePath` (max-times)."""
         if self.semiring != "max-times":
             raise ValueError(f"paths are kept by the max-times semiring, not {self.semiring!r}")

@@ -9,14 +9,20 @@ another branch.  ``value_and_gradient(at=...)`` goes through a
 """
 
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import BranchError, ReplayError
 from ..tracing import rebuild, trace
+from ..types import NodeRef, NodeRefs
 from .program import Program
+
+if TYPE_CHECKING:
+    from .replayer import Replayer
 
 __all__ = ["ReplayMethods", "Gradient", "Batch", "mapped"]
 
@@ -24,13 +30,18 @@ __all__ = ["ReplayMethods", "Gradient", "Batch", "mapped"]
 class ReplayMethods:
     """The replay half of :class:`~pathad.compiled.CompiledTape` (a mixin: it reads the tape's arrays)."""
 
+    outputs: list[int]  # the tape's, as CompiledTape sets it (declared for the type checker)
+
     # --- replay -------------------------------------------------------------------
 
     @cached_property
     def _program(self):
         return Program(self)
 
-    def evaluate(self, *args, at=None, fixed=None, retrace=None, **inputs):
+    def evaluate(
+        self, *args: npt.ArrayLike, at: npt.ArrayLike | None = None, fixed: npt.ArrayLike | None = None,
+        retrace: Callable[..., Any] | None = None, **inputs: npt.ArrayLike,
+    ) -> Any:  # fmt: skip
         """The program's value(s) at new inputs, by replaying the recorded operations.
 
         Parameters
@@ -88,7 +99,11 @@ class ReplayMethods:
         outputs, _ = self._replay(points, None, retrace)
         return self._shape(outputs, scalar)
 
-    def gradient(self, *args, of=None, wrt=None, at=None, fixed=None, retrace=None, **inputs):
+    def gradient(
+        self, *args: npt.ArrayLike, of: NodeRef | None = None, wrt: NodeRefs | None = None,
+        at: npt.ArrayLike | None = None, fixed: npt.ArrayLike | None = None,
+        retrace: Callable[..., Any] | None = None, **inputs: npt.ArrayLike,
+    ) -> "Gradient":  # fmt: skip
         """{input: ∂of/∂input} at new inputs: values, partials and the backward sweep, replayed.
 
         The same as :func:`pathad.gradient` on a fresh trace at those inputs,
@@ -116,7 +131,11 @@ class ReplayMethods:
         """
         return self.value_and_gradient(*args, of=of, wrt=wrt, at=at, fixed=fixed, retrace=retrace, **inputs)[1]
 
-    def value_and_gradient(self, *args, of=None, wrt=None, at=None, fixed=None, retrace=None, **inputs):
+    def value_and_gradient(
+        self, *args: npt.ArrayLike, of: NodeRef | None = None, wrt: NodeRefs | None = None,
+        at: npt.ArrayLike | None = None, fixed: npt.ArrayLike | None = None,
+        retrace: Callable[..., Any] | None = None, **inputs: npt.ArrayLike,
+    ) -> "tuple[float | np.ndarray, Gradient]":  # fmt: skip
         """(value of ``of``, :meth:`gradient`) from one replay: both for the price of the gradient.
 
         Takes what :meth:`gradient` takes; the value is a float, or an array
@@ -146,7 +165,7 @@ class ReplayMethods:
             return float(value[0]), Gradient(names, grads[:, 0])
         return value, Gradient(names, grads)
 
-    def replayer(self, of=None, wrt=None, fixed=0):
+    def replayer(self, of: NodeRef | None = None, wrt: NodeRefs | None = None, fixed: int = 0) -> "Replayer":
         """A :class:`~pathad.compiled.replayer.Replayer`: :meth:`value_and_gradient` at ``at=`` points, bound
         once to ``of`` and ``wrt`` (and a count of ``fixed`` leading inputs), for calls in a loop.
 
@@ -415,20 +434,20 @@ class Gradient(Mapping):
 
     __slots__ = ("_rows", "array")
 
-    def __init__(self, rows, array):
+    def __init__(self, rows: Mapping[str, int | np.ndarray], array: np.ndarray) -> None:
         self._rows, self.array = rows, array
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> float | np.ndarray:
         rows = self._rows[name]
         value = self.array[rows]
         if isinstance(rows, np.ndarray):  # an array argument: its shape, the batch axis first
             return value if self.array.ndim == 1 else np.moveaxis(value, -1, 0)
         return float(value) if self.array.ndim == 1 else value
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._rows)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._rows)
 
     def __repr__(self):

@@ -6,14 +6,17 @@ the class; the sweep plans in :mod:`pathad.compiled.schedule`.
 
 from collections.abc import Iterable
 from functools import cached_property
+from typing import Any
 
 import networkx as nx
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import DomainError, MissingDependencyError, MissingWeightError, UnknownNodeError
 from ..semirings import SEMIRINGS, as_semiring
 from ..solver import is_forward
 from ..tracing import Trace, _as_tree
+from ..types import GraphLike, Node, Nodes, SemiringLike
 from .freeze import freeze_graph, freeze_tape
 from .hessians import HessianMethods
 from .jacobians import JacobianMethods
@@ -26,7 +29,7 @@ from .sweeps import sweep
 __all__ = ["compile", "CompiledTape"]
 
 
-def compile(G, *, backend="auto"):
+def compile(G: GraphLike, *, backend: str = "auto") -> "CompiledTape":
     """Freeze a trace or a networkx DAG into a :class:`CompiledTape`.
 
     Parameters
@@ -127,7 +130,7 @@ class CompiledTape(ReplayMethods, JacobianMethods, HessianMethods):
     (5.0, {'x': 4.0})
     """
 
-    def __init__(self, frozen, tr, backend="numpy"):
+    def __init__(self, frozen: dict[str, Any], tr: Trace | None, backend: str = "numpy") -> None:
         self.backend = backend
         self.nodes = frozen["nodes"]
         self.src, self.dst, self.arg = frozen["src"], frozen["dst"], frozen["arg"]
@@ -143,9 +146,9 @@ class CompiledTape(ReplayMethods, JacobianMethods, HessianMethods):
         self._input_rows = {name: row for row, name in enumerate(self.inputs)}
         self._argument_rows = self._rows_of_arguments()
         self._scalar_arguments = all(isinstance(row, int) for row in self._argument_rows.values())
-        self._plans = {}
-        self._variants = []
-        self._wrt_names = {}
+        self._plans: dict[Any, Schedule] = {}
+        self._variants: list[Any] = []
+        self._wrt_names: dict[Any, dict[str, int]] = {}
 
     def _read_program_interface(self, tr):
         input_positions = np.flatnonzero(self.codes == 0)
@@ -178,7 +181,7 @@ class CompiledTape(ReplayMethods, JacobianMethods, HessianMethods):
         return f"<CompiledTape {self.name}: {self.n_nodes} nodes, {self.n_edges} edges, {self.nbytes} bytes>"
 
     @property
-    def nbytes(self):
+    def nbytes(self) -> int:
         """Bytes held by the tape's arrays and the sweep plans built so far (not Python objects)."""
         arrays = (self.src, self.dst, self.arg, self.partial, self.codes, self.values, self._weight)
         plans = sum(plan.nbytes for plan in self._plans.values())
@@ -186,11 +189,11 @@ class CompiledTape(ReplayMethods, JacobianMethods, HessianMethods):
 
     # --- nodes: positions, labels, references -----------------------------------
 
-    def node(self, position):
+    def node(self, position: int) -> Node:
         """The graph's node at a position."""
         return position if self.nodes is None else self.nodes[position]
 
-    def label(self, position):
+    def label(self, position: int) -> str:
         """A node's label: its ``label``, else ``v<id>`` for a trace and ``repr(node)`` for a plain graph."""
         label = self._labels.get(position)
         if label is not None:
@@ -204,7 +207,7 @@ class CompiledTape(ReplayMethods, JacobianMethods, HessianMethods):
             found.setdefault(label, []).append(position)
         return found
 
-    def position(self, ref):
+    def position(self, ref: Node) -> int:
         """The position of a node given as an input name, a label or the node itself (as :func:`pathad.solve`).
 
         Examples
@@ -268,7 +271,10 @@ class CompiledTape(ReplayMethods, JacobianMethods, HessianMethods):
         """ "numpy" or "numba" for a replay of ``batch`` points (see :func:`~pathad.compiled.numba_backend.choose`)."""
         return choose(self.backend, "program_one" if batch == 1 else "program_batch")
 
-    def solve(self, start, *, direction="forward", semiring="real", weight=None, targets=None):
+    def solve(
+        self, start: Nodes, *, direction: str = "forward", semiring: SemiringLike = "real",
+        weight: str | npt.ArrayLike | None = None, targets: Nodes | None = None,
+    ) -> Sweep:  # fmt: skip
         """The path problem from ``start``, as :func:`pathad.solve` but on arrays: a :class:`Sweep`.
 
         Parameters
