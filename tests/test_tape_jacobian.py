@@ -217,3 +217,14 @@ def test_a_batch_in_chunks_is_the_batch_at_once(backend, monkeypatch):
     chunked = tape.jacobian(at=points)
     np.testing.assert_array_equal(chunked.matrix, whole.matrix)
     np.testing.assert_array_equal(chunked.values, whole.values)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fixed_leading_inputs_give_the_same_jacobians(backend):
+    tape = compile(trace(wide, 1.0, 2.0, 3.0), backend=backend)
+    rest = np.array([[2.0, 2.5, 3.0], [3.0, 0.5, 1.0]])  # b and c at three points, a = 1.5 at each
+    shared = tape.jacobian(at=rest, fixed=[1.5])
+    full = tape.jacobian(at=np.vstack([np.full(3, 1.5), rest]))
+    np.testing.assert_array_equal(shared.matrix, full.matrix)
+    for b in range(3):
+        np.testing.assert_allclose(shared.matrix[b], complex_step(wide, [1.5, *rest[:, b]]), rtol=1e-13)
