@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields
 
 from .semirings import REAL, Semiring, as_semiring
 from .solver import solve
-from .tracing import Trace, resolve_node
+from .tracing import Trace, check_trace, resolve_node
 from .types import NodeRef, SemiringLike
 
 __all__ = ["OpCount", "Counted", "counted", "SweepCost", "jacobian_cost"]
@@ -148,6 +148,7 @@ def jacobian_cost(
     >>> (cost["forward"].sweeps, cost["forward"].times), (cost["backward"].sweeps, cost["backward"].times)
     ((1, 4), (3, 4))
     """
+    check_trace(tr, "jacobian_cost")
     columns = [resolve_node(tr, r) for r in (tr.inputs if wrt is None else wrt)]
     rows = list(tr.outputs) if of is None else [resolve_node(tr, r) for r in of]
     return {"forward": _cost(tr, columns, rows, "forward"), "backward": _cost(tr, rows, columns, "backward")}

@@ -29,7 +29,7 @@ import networkx as nx
 import numpy as np
 
 from .errors import DomainError
-from .tracing import Trace
+from .tracing import Trace, check_graph
 from .types import GraphLike, Node
 
 __all__ = [
@@ -100,6 +100,7 @@ def eliminate(
     >>> list(H.edges(keys=True, data="partial"))
     [('x', 't', 1, 4.0)]
     """
+    check_graph(G, "eliminate")
     graph = nx.MultiDiGraph(G.graph if isinstance(G, Trace) else G)
     for node in nodes:
         changes: list[tuple] | None = [] if observer is not None else None
@@ -210,6 +211,7 @@ def fold_linear(obj: GraphLike, *, keep: Iterable[Node] = ()) -> nx.MultiDiGraph
     >>> sorted(p for _, _, p in G.edges(data="partial"))
     [1.0, 1.0, 1.0, 4.0, 5.0, 8.0, 23.0, 40.0]
     """
+    check_graph(obj, "fold_linear")
     graph = obj.graph if isinstance(obj, Trace) else obj
     protected = set(keep) | set(obj.outputs if isinstance(obj, Trace) else ())
     foldable = [
@@ -268,6 +270,7 @@ def eliminated_jacobian(
     >>> J.tolist(), counts["times"], counts["plus"]
     ([[155.0, 459.0]], 7, 3)
     """
+    check_graph(G, "eliminated_jacobian")
     work, columns, rows = jacobian_graph(G, columns, rows, weight)
     ends = set(columns) | set(rows)
     between = [n for n in work if n not in ends]

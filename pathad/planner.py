@@ -40,7 +40,7 @@ from .elimination import jacobian_graph, markowitz, model_eliminate, multiplicit
 from .enumeration import start_bits
 from .semirings import BITSETS
 from .solver import solve
-from .tracing import Trace, resolve_node
+from .tracing import Trace, check_graph, resolve_node
 from .types import GraphLike, Node
 
 __all__ = ["Plan", "plan_jacobian", "METHODS"]
@@ -84,8 +84,12 @@ def plan_jacobian(tr: GraphLike, wrt: Sequence[Node] | None = None, of: Sequence
     """The exact ⊗/⊕ counts of :data:`METHODS` for ∂of/∂wrt, and the cheapest (see the module docstring).
 
     ``wrt`` and ``of`` are lists of node references (default: every input,
-    every output), as for :func:`pathad.jacobian`.
+    every output), as for :func:`pathad.jacobian`; a plain graph has neither,
+    so it needs both.
     """
+    check_graph(tr, "plan_jacobian")
+    if not isinstance(tr, Trace) and (wrt is None or of is None):
+        raise TypeError("plan_jacobian of a networkx graph needs wrt= and of=: a graph has no inputs and outputs")
     graph = tr.graph if isinstance(tr, Trace) else tr
     columns = [resolve_node(tr, r) for r in (tr.inputs if wrt is None else wrt)]
     rows = list(tr.outputs) if of is None else [resolve_node(tr, r) for r in of]

@@ -34,7 +34,7 @@ from .errors import MissingDependencyError
 from .primitives import PRIMITIVES, namespace_functions
 from .semirings import SYMBOLIC
 from .solver import DIRECTIONS, solve
-from .tracing import Trace, resolve_node
+from .tracing import Trace, check_graph, check_trace, resolve_node
 from .types import GraphLike, Node, NodeRef, Nodes
 
 __all__ = [
@@ -123,6 +123,7 @@ def symbolic_graph(G: GraphLike, nodes: Nodes | None = None) -> nx.MultiDiGraph:
     >>> S.nodes[6]["expr"], S.edges[3, 6, 0]["symbolic"], S.edges[1, 2, 1]["symbolic"]
     (y*(x + y)*(x + 4*y), y*(x + y), 4)
     """
+    check_graph(G, "symbolic_graph")
     graph = G.graph if isinstance(G, Trace) else G
     keep = graph if nodes is None else _with_ancestors(G, graph, nodes)
     S = graph.subgraph(keep).copy()
@@ -190,6 +191,7 @@ def symbolic_expression(tr: Trace, of: NodeRef | None = None) -> Any:  # a sympy
     >>> symbolic_expression(trace(lambda x: 0.5 * x * x, 3.0))
     x**2/2
     """
+    check_trace(tr, "symbolic_expression")
     target = _output(tr, of)
     return symbolic_graph(tr, [target]).nodes[target]["expr"]
 
@@ -217,6 +219,7 @@ def symbolic_derivative(
     >>> symbolic_derivative(trace(lambda x: x * x * x, 2.0), "x")
     3*x**2
     """
+    check_graph(tr, "symbolic_derivative")
     if mode not in DIRECTIONS:
         raise ValueError(f"mode must be 'forward' or 'backward', got {mode!r}")
     sp = _sympy()

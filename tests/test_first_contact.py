@@ -293,3 +293,16 @@ class TestDrawingsSayWhatNodesCompute:
             edges = re.findall(r"(n\d+) -> n6 \[headlabel=.*?labelangle=(-?\d+)", source)
             assert len(edges) == 2 and edges[0][1] != edges[1][1], rankdir
             assert edges[0][1].lstrip("-") == "35" and (edges[0][1] == "35") == (first == "25"), rankdir
+
+
+def test_the_elimination_planning_and_symbolic_functions_name_what_they_need():
+    """Siblings of gradient(42): each says what it takes and what it got (no AttributeError)."""
+    import networkx as nx
+
+    cases = [(pathad.plan_jacobian, (42,)), (pathad.jacobian_cost, (None,)), (pathad.fold_linear, ("x",)),
+             (pathad.eliminate, (None, [])), (pathad.eliminated_jacobian, (1, [], []))]  # fmt: skip
+    for function, args in cases:
+        with pytest.raises(TypeError, match=f"{function.__name__} needs a pathad.Trace"):
+            function(*args)
+    with pytest.raises(TypeError, match="needs wrt= and of="):
+        pathad.plan_jacobian(nx.MultiDiGraph([("a", "b", {"partial": 2.0})]))
