@@ -39,6 +39,7 @@ import math
 import re
 import tokenize
 import unicodedata
+import warnings
 from dataclasses import dataclass
 
 from .errors import ExpressionError, PathadError
@@ -342,7 +343,9 @@ def _syntax_tree(text):
     """Python's parse of ``text`` as an expression, and the number of leading blanks cut off."""
     stripped = _checked_text(text)
     try:
-        return ast.parse(stripped, mode="eval"), len(text) - len(stripped)
+        with warnings.catch_warnings():  # "1x" warns "invalid decimal literal" before it fails: the error says it
+            warnings.simplefilter("ignore", SyntaxWarning)
+            return ast.parse(stripped, mode="eval"), len(text) - len(stripped)
     except SyntaxError as exc:
         raise ExpressionError(_syntax_message(exc, stripped, len(text) - len(stripped))) from None
     except (RecursionError, MemoryError):

@@ -374,3 +374,15 @@ def test_the_token_reader_agrees_with_the_syntax_tree(text):
         assert not isinstance(read, tuple), (text, read)  # what the checks refuse, the reader does not take
         return
     assert read == expected, text  # and what they take, both read alike
+
+
+def test_a_number_run_into_a_keyword_is_one_error_and_no_python_warning():
+    """Python's parser warns "invalid decimal literal" for 1or 2 (and parses it): pathad says one thing only."""
+    import warnings
+
+    for text in ("1or 2", "2and 3", "1if x else 2"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # ("error" would turn the warning into the SyntaxError it explains)
+            with pytest.raises(ExpressionError):
+                parse(text)
+        assert not caught, (text, [str(w.message) for w in caught])
