@@ -154,6 +154,12 @@ def _partials(tr, target, groups, mode):
         found = {n: adjoint.get(n, 0.0) for n in flat}
     if not arrays:
         return {key: found[nodes] for key, nodes in groups}
+    return shaped(groups, found)
+
+
+def shaped(groups, found):
+    """{key: value} for (key, node id or ndarray of ids) groups from {node: value}: an array group's values as a
+    float array shaped like its ids (what :func:`gradient` and :func:`pathad.hvp` return)."""
     result = {}
     for key, nodes in groups:
         if isinstance(nodes, np.ndarray):

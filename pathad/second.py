@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .coloring import color
-from .derivatives import _output, _warn_constant, _wrt_groups
+from .derivatives import _output, _warn_constant, _wrt_groups, shaped
 from .errors import DomainError
 from .primitives import DOMAIN_ERRORS, FLOAT, PRIMITIVES, is_zero_rule
 from .semirings import BITSETS, COUNTING, DUAL, DualValue
@@ -101,7 +101,7 @@ def hvp(
     _warn_constant(tr, [target])
     groups = _wrt_groups(tr, wrt)
     pairs = _backward_dual(tr, target, _direction(tr, v))
-    return _shaped(groups, {n: pairs.get(n, DUAL.zero).dot for n in _flat(groups)})
+    return shaped(groups, {n: pairs.get(n, DUAL.zero).dot for n in _flat(groups)})
 
 
 def dual_sweep(tr, v, of=None):
@@ -301,16 +301,6 @@ def _direction(tr, v):
 
 def _flat(groups):
     return list(dict.fromkeys(n for _, nodes in groups for n in np.ravel(nodes).tolist()))
-
-
-def _shaped(groups, found):
-    result = {}
-    for key, nodes in groups:
-        if isinstance(nodes, np.ndarray):
-            result[key] = np.array([found[n] for n in nodes.ravel().tolist()], dtype=np.float64).reshape(nodes.shape)
-        else:
-            result[key] = found[nodes]
-    return result
 
 
 # --- Hessians --------------------------------------------------------------------------------------------------

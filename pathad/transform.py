@@ -57,20 +57,13 @@ import numpy as np
 
 from .compiled.kernel_source import formula
 from .errors import ExpressionError
+from .expressions import OPERATORS
 from .primitives import BY_NAME, FLOAT, PRIMITIVES
 
 __all__ = ["forward_source", "ForwardSource"]
 
-#: Python's operators -> the primitives they are.
-_OPERATORS = {
-    ast.Add: "add",
-    ast.Sub: "sub",
-    ast.Mult: "mul",
-    ast.Div: "div",
-    ast.Pow: "pow",
-    ast.Mod: "mod",
-    ast.FloorDiv: "floor_divide",
-}
+#: Python's binary operators -> the primitives they are (the formula language's, pathad.expressions).
+_OPERATORS = {op: name for op, name in OPERATORS.items() if issubclass(op, ast.operator)}
 
 #: Constructs outside the subset, wherever they appear, with how messages name them.
 _REFUSED = {
