@@ -219,7 +219,7 @@ class Structure:
         self.edges = int((self.active[tape.src] & self.active[tape.dst]).sum())
         self.n_nodes = tape.n_nodes
         self.pattern = _pattern(tape, self.columns, self.rows)
-        self._colorings = {}
+        self._colorings, self._seedings, self._numba_sweeps = {}, {}, {}
 
     def coloring(self, mode):
         """The classes swept together in ``mode`` (one per column or row for the plain modes)."""
@@ -235,16 +235,13 @@ class Structure:
         return self._colorings[mode]
 
     def seeding(self, mode):
-        """(seeds, their values per class, nodes read, (read, class) per nonzero, nonzero rows, nonzero columns,
-        (the nonzeros' flat indices into a point's swept values, into its matrix)) for the vector sweep of
-        ``mode``; None when the pattern is empty."""
-        key = ("seeding", mode)
-        if key not in self._colorings:
-            self._colorings[key] = self._seeding(mode)
-        return self._colorings[key]
+        """(seeds, their values per class, the nonzeros' flat indices into one point's swept values and into its
+        matrix) for the vector sweep of ``mode``, kept; None when the pattern is empty."""
+        if mode not in self._seedings:
+            self._seedings[mode] = self._seeding(mode)
+        return self._seedings[mode]
 
     def _seeding(self, mode):
-        tape_nodes = self.n_nodes
         groups = self.coloring(mode).groups
         if not (groups and self.pattern.any()):
             return None
@@ -257,20 +254,19 @@ class Structure:
         direction = np.zeros((unique.size, len(groups)))
         direction[where, klass] = 1.0  # a position listed twice is seeded in each of its classes
         i, j = np.nonzero(self.pattern)
-        at = (i, klass[j]) if forward else (j, klass[i])  # forward: row i read in column j's class
-        # the same as flat indices: into one point's swept values (class g, node v at g·n + v), into its matrix
-        flat = (at[1] * tape_nodes + reads[at[0]], i * self.pattern.shape[1] + j)
-        return unique, direction, reads, at, i, j, flat
+        read, klass_of = (i, klass[j]) if forward else (j, klass[i])  # forward: row i read in column j's class
+        # a point's swept values are (class g, node v) at g·n + v; its matrix entry (i, j) at i·columns + j
+        flat = (klass_of * self.n_nodes + reads[read], i * self.pattern.shape[1] + j)
+        return unique, direction, flat
 
     def numba_sweep(self, tape, mode, batch):
         """The :class:`_NumbaSweep` of ``mode`` for ``batch`` points, kept (a few batch sizes)."""
-        key = ("numba", mode, batch)
-        found = self._colorings.get(key)
+        key = (mode, batch)
+        found = self._numba_sweeps.get(key)
         if found is None:
-            if sum(isinstance(k, tuple) and k[0] == "numba" for k in self._colorings) >= 8:
-                for old in [k for k in self._colorings if isinstance(k, tuple) and k[0] == "numba"]:
-                    del self._colorings[old]
-            found = self._colorings[key] = _NumbaSweep(tape, self.seeding(mode), mode in _FORWARD, batch)
+            if len(self._numba_sweeps) >= 8:
+                self._numba_sweeps.clear()
+            found = self._numba_sweeps[key] = _NumbaSweep(tape, self.seeding(mode), mode in _FORWARD, batch)
         return found
 
     def choose(self):
@@ -399,25 +395,29 @@ def _chunk(tape, program, points, offset, found, mode, groups):
 def _swept(tape, partials, found, mode):
     """The Jacobians (B, rows, columns) from one vector sweep with a seed direction per colour class, and
     whether each point's are finite."""
-    batch, (rows, columns) = partials.shape[1], found.pattern.shape
-    matrices = np.zeros((batch, rows, columns))
+    batch = partials.shape[1]
     seeding = found.seeding(mode)
     if seeding is None:
-        return matrices, np.ones(batch, dtype=bool)
-    seeds, direction, reads, at, i, j, flat = seeding
-    width = direction.shape[1]
+        return np.zeros((batch, *found.pattern.shape)), np.ones(batch, dtype=bool)
     if choose(tape.backend, "sweep") == "numba":
-        swept = found.numba_sweep(tape, mode, batch)(partials)  # (B·width, n): row b·width + g
-        entries = swept.reshape(batch, -1)[:, flat[0]]  # (B, nnz)
-        matrices.reshape(batch, -1)[:, flat[1]] = entries
-        return matrices, np.isfinite(entries).all(axis=1)
-    seed_values = np.tile(direction, (1, batch)) if batch > 1 else direction  # column b·width + g: point b, class g
-    weights = np.repeat(partials, width, axis=1) if width > 1 else partials
-    swept = tape._run(seeds, mode in _FORWARD, weights, ARRAY_SEMIRINGS["real"], batch * width, seed_values)
-    compressed = swept[reads].reshape(len(reads), batch, width)  # (read, point, class)
-    entries = compressed[at[0], :, at[1]]  # each nonzero (i, j): its read node's value in its class, (nnz, B)
-    matrices[:, i, j] = entries.T
-    return matrices, np.isfinite(entries).all(axis=0)
+        swept = found.numba_sweep(tape, mode, batch)(partials)
+    else:
+        seeds, direction, _ = seeding
+        width = direction.shape[1]
+        seed_values = np.tile(direction, (1, batch)) if batch > 1 else direction  # column b·width + g
+        weights = np.repeat(partials, width, axis=1) if width > 1 else partials
+        swept = tape._run(seeds, mode in _FORWARD, weights, ARRAY_SEMIRINGS["real"], batch * width, seed_values).T
+    return _read_off(swept, seeding, batch, found.pattern.shape)
+
+
+def _read_off(swept, seeding, batch, shape):
+    """(Jacobians (B, *shape), whether each point's entries are finite) from the swept path values, one row per
+    (point b, class g) at b·width + g, one column per node."""
+    flat = seeding[2]
+    entries = swept.reshape(batch, -1)[:, flat[0]]  # (B, nonzeros): each its read node's value in its class
+    matrices = np.zeros((batch, *shape))
+    matrices.reshape(batch, -1)[:, flat[1]] = entries
+    return matrices, np.isfinite(entries).all(axis=1)
 
 
 class _FastJacobian:
@@ -432,13 +432,12 @@ class _FastJacobian:
 
     def __init__(self, tape, found, mode, batch):
         program = tape._program
-        self.program, self.batch = program, batch
+        self.batch, self.shape = batch, found.pattern.shape
         self.layout = program.layout(True)
         self.rows_map, self.unneeded = program._partial_rows(found.active)
         self.seeding = found.seeding(mode)
-        self.sweep = None if self.seeding is None else _NumbaSweep(tape, self.seeding, mode in _FORWARD, batch)
+        self.sweep = None if self.seeding is None else found.numba_sweep(tape, mode, batch)
         self.read = self.layout.slot_of_node[found.rows]
-        self.shape = (batch, *found.pattern.shape)
         self.guarded = bool(program.guard_ops)
 
     def __call__(self, points):
@@ -451,14 +450,8 @@ class _FastJacobian:
             return None
         weights = partials[self.rows_map[0]]
         weights[self.unneeded] = 0.0
-        swept = self.sweep(weights)
-        *_, flat = self.seeding
-        entries = swept.reshape(self.batch, -1)[:, flat[0]]
-        if not np.isfinite(entries).all():
-            return None
-        matrices = np.zeros(self.shape)
-        matrices.reshape(self.batch, -1)[:, flat[1]] = entries
-        return values[self.read], matrices
+        matrices, finite = _read_off(self.sweep(weights), self.seeding, self.batch, self.shape)
+        return (values[self.read], matrices) if finite.all() else None
 
 
 class _NumbaSweep:
@@ -466,7 +459,7 @@ class _NumbaSweep:
     the partials (repeated per seed direction, each point's contiguous) and one kernel call."""
 
     def __init__(self, tape, seeding, forward, batch):
-        seeds, direction, *_ = seeding
+        seeds, direction, _ = seeding
         self.width = direction.shape[1]
         plan = tape._plan_from(seeds, forward)
         self.arrays = plan_arrays(plan)
