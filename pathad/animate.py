@@ -447,9 +447,7 @@ def animate_elimination(
     x+4y eliminated: x → h: 1 × 40 = 40 (new edge); y → h: 4 × 40 = 160 (new edge)
     """
     title = options.pop("title", None) or "vertex elimination"
-    for option in ("sweep", "highlight", "eliminate", "between"):
-        if option in options:
-            raise TypeError(f"animate_elimination draws each step itself; {option}= is an option of pathad.draw only")
+    _refuse_step_options(options, "animate_elimination")
     options.setdefault("names", "expression")
     view = _view(obj, fold, options)
     graph, names = view.swept(), view.names()
@@ -495,6 +493,13 @@ def _edges_left(graph, names):
             text = " + ".join(map(format_number, labels)) + " = " + text
         parts.append(f"{names[u]} → {names[v]}: {text}")
     return ", ".join(parts) or "no edges left"
+
+
+def _refuse_step_options(options, function):
+    """A TypeError for the drawing options an elimination's frames set themselves."""
+    for option in ("sweep", "highlight", "eliminate", "between"):
+        if option in options:
+            raise TypeError(f"{function} draws each step itself; {option}= is an option of pathad.draw only")
 
 
 def _keeping(recorded):
@@ -653,9 +658,7 @@ def draw_elimination(
     1 label increased. So far 4 multiplications, 1 addition. Next: (x+y)·y.
     >>> frames[-1].write("jacobian.svg")  # doctest: +SKIP
     """
-    for option in ("sweep", "highlight", "eliminate", "between"):
-        if option in options:
-            raise TypeError(f"draw_elimination draws each step itself; {option}= is an option of pathad.draw only")
+    _refuse_step_options(options, "draw_elimination")
     options.setdefault("names", "expression")
     view = _view(obj, fold, options)
     graph, names = view.swept(), view.names()
