@@ -30,6 +30,7 @@ from ..errors import BranchError, DomainError
 from ..primitives import PRIMITIVES, is_zero_rule
 from ..types import NodeRef
 from .freeze import OPS
+from .jacobians import structure
 from .program import _check_inputs, _first_nonfinite
 from .program_numpy import _call
 from .schedule import ARRAY_SEMIRINGS
@@ -213,8 +214,6 @@ class HessianMethods:
 
 
 def _hessian_pattern(tape, output):
-    from .jacobians import structure
-
     program = tape._program
     n = len(tape.inputs)
     inputs = list(tape.inputs.values())
@@ -245,7 +244,7 @@ def _second_order(tape, points, output, directions, retrace):
     program = tape._program
     batch, width = points.shape[1], directions.shape[2]
     inputs = np.array(list(tape.inputs.values()), dtype=np.int64)
-    active = tape._reach(inputs.tolist(), True) & tape._reach([output], False)
+    active = structure(tape, inputs.tolist(), [output]).active
     replayed, partials = program.values_and_partials(points, active)
     values = replayed.at(np.arange(tape.n_nodes))
     first_guard = program._excuse_traced_point(program.check_guards(replayed.at), points)
