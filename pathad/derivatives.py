@@ -169,6 +169,23 @@ def shaped(groups, found):
     return result
 
 
+def flat_columns(tr: Trace, groups: list) -> tuple[list[int], tuple, list[tuple]]:
+    """(node ids, their flat references, [(key, shape, column indices)]) for (key, node id or ndarray of ids)
+    groups: an array argument's elements each a column (``"v[1]"``), the layout to shape them back."""
+    columns: list[int] = []
+    refs: list[NodeRef] = []
+    layout: list[tuple] = []
+    for key, nodes in groups:
+        if isinstance(nodes, np.ndarray):
+            ids, names, shape = nodes.ravel().tolist(), [tr.label(n) for n in nodes.ravel().tolist()], nodes.shape
+        else:
+            ids, names, shape = [nodes], [key], ()
+        layout.append((key, shape, tuple(range(len(columns), len(columns) + len(ids)))))
+        columns.extend(ids)
+        refs.extend(names)
+    return columns, tuple(refs), layout
+
+
 def _wrt_groups(tr, wrt):
     """[(key, node id or ndarray of node ids)]: the arguments by default, else each reference as given."""
     if wrt is None:
@@ -372,21 +389,7 @@ def jacobian(
            [0., 4.]])
     """
     check_trace(tr, "jacobian")
-    groups = _wrt_groups(tr, wrt)
-    columns: list[int] = []
-    column_refs: list[NodeRef] = []
-    column_layout: list[tuple] = []
-    for key, nodes in groups:
-        if isinstance(nodes, np.ndarray):
-            ids = nodes.ravel().tolist()
-            refs = [tr.label(n) for n in ids]
-            shape = nodes.shape
-        else:
-            ids, refs, shape = [nodes], [key], ()
-        column_layout.append((key, shape, tuple(range(len(columns), len(columns) + len(ids)))))
-        columns.extend(ids)
-        column_refs.extend(refs)
-    wrt = tuple(column_refs)
+    columns, wrt, column_layout = flat_columns(tr, _wrt_groups(tr, wrt))
     if of is None:
         rows = list(tr.outputs)
         of = tuple(tr.label(n) for n in rows)

@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .coloring import color
-from .derivatives import _output, _warn_constant, _wrt_groups, shaped
+from .derivatives import _output, _warn_constant, _wrt_groups, flat_columns, shaped
 from .errors import DomainError
 from .primitives import DOMAIN_ERRORS, FLOAT, PRIMITIVES, is_zero_rule
 from .semirings import BITSETS, COUNTING, DUAL, DualValue
@@ -478,15 +478,7 @@ def _bit_indices(bits):
 def _columns(tr, wrt):
     """(input node ids, their flat references, the argument's shape when wrt is one array argument or None)."""
     groups = _wrt_groups(tr, wrt)
-    columns, refs = [], []
-    for key, nodes in groups:
-        if isinstance(nodes, np.ndarray):
-            ids = nodes.ravel().tolist()
-            columns.extend(ids)
-            refs.extend(tr.label(n) for n in ids)
-        else:
-            columns.append(nodes)
-            refs.append(key)
+    columns, refs, _ = flat_columns(tr, groups)
     shape = groups[0][1].shape if len(groups) == 1 and isinstance(groups[0][1], np.ndarray) else None
-    return columns, tuple(refs), shape
+    return columns, refs, shape
 
