@@ -22,7 +22,7 @@ from oracles import sample_points
 from pathad.compiled import kernel_source, numba_available
 from pathad.compiled.freeze import CODE
 from pathad.compiled.kernel_source import formula, module_source
-from pathad.compiled.numba_backend import SUM
+from pathad.compiled.numba_backend import SUM, curvature
 from pathad.primitives import FLOAT, PRIMITIVES
 
 needs_numba = pytest.mark.skipif(not numba_available(), reason="numba is not installed")
@@ -94,6 +94,48 @@ def test_the_generated_dispatch_computes_each_primitive_as_the_table(plain, name
         for j, rule in enumerate(p.partials):
             assert partials[j, 0] == rule(FLOAT, *point, result)
             assert adjoint[j, 0] == rule(FLOAT, *point, result)  # the backward pass: 1 · partial
+
+
+@pytest.mark.parametrize("name", list(PRIMITIVES))
+def test_the_generated_second_dispatch_computes_each_second_partial_as_the_table(plain, name):
+    p = PRIMITIVES[name]
+    binary = p.arity == 2
+    # slots: 0 = a, 1 = b, 2 = the result; the Hessian of the one op along the unit directions is its second rules
+    units = np.array([[CODE[name], 2, 0, 1 if binary else 0, 0, 1 if binary else -1, 0, 0]])
+    active = np.array([True, binary, True])
+    directions = np.eye(2)[None]
+    for point in _rule_points(name):
+        points = np.array([[point[0]], [point[-1]]])
+        work = [np.empty(3), np.empty(2), np.empty((3, 2)), np.empty(3), np.empty((3, 2))]
+        value, gradient, products = np.empty(1), np.empty((1, 2)), np.empty((1, 2, 2))
+        finite = plain.second_units(units, np.zeros((0, 3), np.int64), np.zeros(0), np.zeros(0), np.zeros(0), points,
+                                    np.array([0]), 2, active, curvature(), directions, *work, value, gradient,
+                                    products)  # fmt: skip
+        result = p.value(FLOAT, *point)
+        assert finite and value[0] == result
+        for j, rule in enumerate(p.partials):
+            assert gradient[0, j] == rule(FLOAT, *point, result)
+        second = [float(rule(FLOAT, *point, result)) for rule in p.second]
+        expected = [[second[0], second[1]], [second[1], second[2]]] if binary else [[second[0], 0.0], [0.0, 0.0]]
+        assert products[0].tolist() == expected
+
+
+def test_the_second_kernel_adds_a_sums_products_and_squares_as_the_product_rule_says(plain):
+    # slot 3 = x·y + x·x − z (one fused sum), slot 4 = sin(slot 3); slots 0, 1, 2 = x, y, z
+    units = np.array([[SUM, 3, 0, 0, 0, 0, 0, 3], [CODE["sin"], 4, 3, 0, 0, -1, 0, 0]])
+    terms, signs = np.array([[0, 1, 1], [0, 0, 1], [2, 0, 0]]), np.array([1.0, 1.0, -1.0])
+    active = np.ones(5, dtype=bool)
+    x, y, z = 0.3, -1.2, 0.5
+    work = [np.empty(5), np.empty(1), np.empty((5, 3)), np.empty(5), np.empty((5, 3))]
+    value, gradient, products = np.empty(1), np.empty((1, 3)), np.empty((1, 3, 3))
+    assert plain.second_units(units, terms, signs, np.zeros(0), np.zeros(0), np.array([[x], [y], [z]]),
+                              np.array([1, 0]), 4, active, curvature(), np.eye(3)[None], *work, value, gradient,
+                              products)  # fmt: skip
+    s = x * y + x * x - z
+    ds = np.array([y + 2 * x, x, -1.0])  # ∂s/∂(x, y, z)
+    d2s = np.array([[2.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(gradient[0], math.cos(s) * ds, rtol=1e-15)
+    np.testing.assert_allclose(products[0], -math.sin(s) * np.outer(ds, ds) + math.cos(s) * d2s, rtol=1e-14)
 
 
 def test_the_generated_batch_kernel_agrees_with_the_single_point_one(plain):

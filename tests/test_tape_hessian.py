@@ -109,3 +109,80 @@ def test_bad_directions_are_refused():
         tape.hvp([np.nan, 1.0], at=[1.0, 2.0])
     with pytest.raises(ValueError, match="'colored'"):
         tape.hessian(at=[1.0, 2.0], mode="sparse")
+
+
+def _corpus():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "corpus.py"
+    spec = importlib.util.spec_from_file_location("corpus", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("corpus", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not numba_available(), reason="numba is not installed")
+def test_the_fused_kernel_gives_the_traces_hessian_across_the_corpus(monkeypatch):
+    from pathad.compiled import hessians
+
+    answered = []
+    fused = hessians._fused
+    monkeypatch.setattr(hessians, "_fused", lambda *a: answered.append(fused(*a) is not None) or fused(*a))
+    compared, rng = 0, np.random.default_rng(14)
+    for prog in _corpus().PROGRAMS:
+        for point in prog.points[:2]:
+            try:
+                tr = quietly(trace, prog.func, **point)
+                if len(tr.outputs) != 1 or not tr.inputs:
+                    continue
+                tape = compile(tr, backend="numba")
+                moved = {k: np.asarray(v, dtype=float) * (1 + rng.uniform(-1e-3, 1e-3, np.shape(v))) for k, v in
+                         point.items()}  # fmt: skip
+                expected = quietly(pathad.hessian, quietly(trace, prog.func, **moved))
+                found = quietly(tape.hessian, **moved)
+            except (BranchError, DomainError, TypeError, NotImplementedError, pathad.PathadError):
+                continue  # refused or another branch, said (the trace's own tests cover those)
+            scale = max(1.0, float(np.abs(expected.matrix).max()))
+            np.testing.assert_allclose(found.matrix, expected.matrix, rtol=1e-10, atol=1e-10 * scale,
+                                       err_msg=f"{prog.name} at {moved}")  # fmt: skip
+            compared += 1
+    assert compared >= 100
+    assert sum(answered) >= 0.9 * len(answered)  # the kernel answers on its own, not by falling back
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_second_partial_that_overflows_is_named_on_every_backend(backend):
+    tape = compile(trace(lambda x, y: pathad.log(x) * y, 1.0, 2.0), backend=backend)
+    with pytest.raises(DomainError, match=r"log at node .*: its second derivative in its operands is -inf"):
+        tape.hessian(1e-160, 2.0)  # log(x) and 1/x are finite, -1/x² is not
+    tape = compile(trace(lambda x: pathad.sin(1e200 * x), 1.0), backend=backend)
+    with pytest.raises(DomainError, match="Hessian-vector product of .* is not a finite number"):
+        tape.hessian(0.5)  # every value, partial and second partial finite; their product 1e400 is not
+
+
+@pytest.mark.skipif(not numba_available(), reason="numba is not installed")
+def test_the_fused_kernel_answers_alone_on_branches_fixed_inputs_and_directions_per_point(monkeypatch):
+    from pathad.compiled import hessians
+
+    def f(x, y, z):
+        s = x * y + x * x - 2.0 / z  # one fused sum, with a square and a constant first operand
+        if s > 0:
+            return pathad.exp(s) + y**z + pathad.arctan2(x, z)
+        return s * s
+
+    tape = compile(trace(f, 0.7, 0.9, 1.3), backend="numba")
+    monkeypatch.setattr(hessians, "_general", lambda *a: pytest.fail("the general way was taken"))
+    at = np.array([[0.7, 0.8], [0.9, 1.1], [1.3, 1.2]])
+    H = tape.hessian(at=at)
+    for b in range(2):
+        expected = pathad.hessian(trace(f, *at[:, b]))
+        np.testing.assert_allclose(H.matrix[b], expected.matrix, rtol=1e-13)
+        assert H.gradient[b].tolist() == pytest.approx(list(pathad.gradient(trace(f, *at[:, b])).values()))
+    shared = tape.hessian(at=at[1:], fixed=[0.7])
+    np.testing.assert_allclose(shared.matrix[0], H.matrix[0], rtol=1e-15)
+    v = np.array([[1.0, -1.0, 0.5], [0.0, 2.0, 1.0]])
+    found = tape.hvp(v, at=at)
+    np.testing.assert_allclose(found, np.einsum("bij,bj->bi", H.matrix, v), rtol=1e-13)

@@ -31,6 +31,7 @@ from ..primitives import PRIMITIVES, is_zero_rule
 from ..types import NodeRef
 from .freeze import OPS
 from .jacobians import structure
+from .numba_backend import choose, curvature, run_second, spending
 from .program import _check_inputs, _first_nonfinite
 from .program_numpy import _call
 from .schedule import ARRAY_SEMIRINGS
@@ -91,10 +92,8 @@ class HessianMethods:
         if not np.isfinite(directions).all():
             raise ValueError("v must be finite")
         # one direction per point: column b of the sweeps is point b with its own direction
-        per_point = np.broadcast_to(directions, (batch, len(self.inputs))).T
-        _, _, products = _second_order(self, points, output, per_point[:, :, None], retrace)
-        result = products[:, :, 0]  # (inputs, B)
-        return result[:, 0] if scalar else result.T
+        _, _, products = _second_order(self, points, output, directions.reshape(-1, len(self.inputs), 1), retrace)
+        return products[0, :, 0] if scalar else products[:, :, 0]
 
     def hessian(
         self, *args: npt.ArrayLike, of: NodeRef | None = None, at: npt.ArrayLike | None = None,
@@ -138,35 +137,29 @@ class HessianMethods:
         points, scalar = self._points(args, inputs, at, fixed)
         output = self._output(of)
         n = len(self.inputs)
-        coloring = self._hessian_coloring(output) if mode != "dense" else None
         if mode == "auto":
-            mode = "colored" if coloring.count < n else "dense"  # type: ignore[union-attr]  # not None: auto
-        groups = coloring.groups if mode == "colored" else [[j] for j in range(n)]  # type: ignore[union-attr]
-        directions = np.zeros((n, len(groups)))
-        for g, members in enumerate(groups):
-            directions[members, g] = 1.0
-        batch = points.shape[1]
-        value, gradient, products = _second_order(
-            self, points, output, np.broadcast_to(directions[:, None, :], (n, batch, len(groups))), retrace
-        )
-        rows, columns, klass, mirror = self._hessian_entries(output, mode, groups)
-        entries = products[rows, :, klass[columns]].T  # (B, entries): entry (i, j) is row i of j's class
-        asymmetry = float(np.abs(entries - entries[:, mirror]).max(initial=0.0))
-        matrix = np.zeros((batch, n, n))
-        matrix[:, rows, columns] = (entries + entries[:, mirror]) / 2  # each entry and its mirror (i, j), (j, i)
-        result = Hessian(
+            mode = "colored" if self._hessian_coloring(output).count < n else "dense"
+        read = self._hessian_reading(output, mode)
+        value, gradient, products = _second_order(self, points, output, read.directions, retrace)
+        batch, width = products.shape[0], products.shape[2]
+        entries = products.reshape(batch, n * width)[:, read.take]  # entry (i, j): row i of j's direction
+        mirrored = entries[:, read.mirror]  # (j, i) for each (i, j)
+        asymmetry = float(np.abs(entries - mirrored).max(initial=0.0))
+        matrix = np.zeros((batch, n * n))
+        matrix[:, read.place] = (entries + mirrored) * 0.5
+        matrix = matrix.reshape(batch, n, n)
+        return Hessian(
             matrix[0] if scalar else matrix,
             tuple(self.inputs),
             self.label(output),
             mode,
-            len(groups),
-            coloring if mode == "colored" else None,
+            width,
+            self._hessian_coloring(output) if mode == "colored" else None,
             asymmetry,
             None,
-            gradient=gradient[:, 0] if scalar else gradient.T,
+            gradient=gradient[0] if scalar else gradient,
             value=float(value[0]) if scalar else value,
         )
-        return result
 
     def hessian_sparsity(self, of: NodeRef | None = None) -> np.ndarray:
         """The structural pattern of the Hessian of ``of`` with respect to every input (kept per output).
@@ -188,21 +181,17 @@ class HessianMethods:
             cache[output] = _hessian_pattern(self, output)
         return cache[output]
 
-    def _hessian_entries(self, output, mode, groups):
-        """(rows, columns, class of each column, index of each entry's mirror) of the entries a Hessian reads:
-        the pattern's for "colored", all for "dense" (kept)."""
-        cache = self.__dict__.setdefault("_hessian_layouts", {})
+    def _hessian_reading(self, output, mode):
+        """How a Hessian of ``output`` in ``mode`` ("colored" or "dense") is seeded and read (kept)."""
+        cache = self.__dict__.setdefault("_hessian_readings", {})
         key = (output, mode)
         if key not in cache:
             n = len(self.inputs)
-            klass = np.empty(n, dtype=np.int64)
-            for g, members in enumerate(groups):
-                klass[members] = g
-            pattern = self._hessian_pattern(output) if mode == "colored" else np.ones((n, n), dtype=bool)
-            rows, columns = np.nonzero(pattern)
-            position = np.full((n, n), -1, dtype=np.int64)
-            position[rows, columns] = np.arange(rows.size)
-            cache[key] = (rows, columns, klass, position[columns, rows])  # the pattern is symmetric
+            if mode == "colored":
+                groups, pattern = self._hessian_coloring(output).groups, self._hessian_pattern(output)
+            else:
+                groups, pattern = [[j] for j in range(n)], np.ones((n, n), dtype=bool)
+            cache[key] = _Reading(groups, pattern)
         return cache[key]
 
     def _hessian_coloring(self, output):
@@ -211,6 +200,37 @@ class HessianMethods:
         if output not in cache:
             cache[output] = color(self._hessian_pattern(output))
         return cache[output]
+
+
+class _Reading:
+    """The directions of a Hessian's HVPs and where its entries are read: entry (i, j) of the pattern is row i of
+    the HVP along j's group of columns.
+
+    Attributes
+    ----------
+    directions : numpy.ndarray, shape (1, n, groups)
+        Column g is 1 on the members of group g.
+    take : numpy.ndarray
+        Per entry (i, j), in the pattern's row-major order: its index i·groups + g in the flat (n, groups) HVPs.
+    mirror : numpy.ndarray
+        Per entry: the index of its mirror (j, i) (the pattern is symmetric).
+    place : numpy.ndarray
+        Per entry: its index i·n + j in the flat (n, n) matrix.
+    """
+
+    def __init__(self, groups, pattern):
+        n = pattern.shape[0]
+        klass = np.empty(n, dtype=np.int64)
+        self.directions = np.zeros((1, n, len(groups)))
+        for g, members in enumerate(groups):
+            klass[members] = g
+            self.directions[0, members, g] = 1.0
+        rows, columns = np.nonzero(pattern)
+        position = np.full((n, n), -1, dtype=np.int64)
+        position[rows, columns] = np.arange(rows.size)
+        self.take = rows * len(groups) + klass[columns]
+        self.mirror = position[columns, rows]
+        self.place = rows * n + columns
 
 
 def _hessian_pattern(tape, output):
@@ -240,9 +260,38 @@ def _pairs(arity):
 
 
 def _second_order(tape, points, output, directions, retrace):
-    """(value (B,), gradient (inputs, B), H·v (inputs, B, k)) for directions (inputs, B, k) at ``points``."""
+    """(value (B,), gradient (B, inputs), H·v (B, inputs, k)) for directions (D, inputs, k) at ``points``: one
+    set of k directions for every point (D = 1) or a set per point (D = B).
+
+    On numba, one call of the fused kernel (:func:`~pathad.compiled.second_loops.second_units`) when every
+    point keeps the traced branch and everything it computes is finite; else (and on numpy) the four steps in
+    turn, which re-trace or name the branch, or name the node where something is not finite.
+    """
+    if choose(tape.backend, "second_units") == "numba":
+        found = _fused(tape, points, output, directions)
+        return _general(tape, points, output, directions, retrace) if found is None else found
+    with spending("second_units"):  # numpy work instead of the kernel: counted towards compiling it
+        return _general(tape, points, output, directions, retrace)
+
+
+def _fused(tape, points, output, directions):
+    """:func:`_second_order` by one kernel call, or None if anything was not finite (the general way says why)."""
+    program = tape._program
+    if program.guard_ops:  # a replay of the values first: every point must keep the traced branch
+        replayed = program.compute(points, backend="numba")
+        if program._excuse_traced_point(program.check_guards(replayed.at), points) is not None:
+            return None
+    layout = program.layout(program.fast.folds(output))
+    back, seed, active = layout.backward(output, None)
+    value, gradient, products, finite = run_second(layout.program, points, back, seed, active, directions)
+    return (value, gradient, products) if finite else None
+
+
+def _general(tape, points, output, directions, retrace):
+    """:func:`_second_order` in four steps: replay, tangents, rates and the two backward sweeps."""
     program = tape._program
     batch, width = points.shape[1], directions.shape[2]
+    directions = np.broadcast_to(directions, (batch, *directions.shape[1:])).transpose(1, 0, 2)
     inputs = np.array(list(tape.inputs.values()), dtype=np.int64)
     active = structure(tape, inputs.tolist(), [output]).active
     replayed, partials = program.values_and_partials(points, active)
@@ -280,7 +329,7 @@ def _second_order(tape, points, output, directions, retrace):
             f"the Hessian-vector product of {tape.label(output)} is not a finite number at batch element "
             f"{column}: a product of partials or second partials overflows on the way"
         )
-    return values[output], adjoint[inputs], found.reshape(len(inputs), batch, width)
+    return values[output], adjoint[inputs].T, found.reshape(len(inputs), batch, width).transpose(1, 0, 2)
 
 
 def _by_tail(tape):
@@ -298,8 +347,7 @@ def _source_nodes(tape):
     identically zero (structural, kept on the tape)."""
     found = tape.__dict__.get("_hvp_sources")
     if found is None:
-        curved = np.array([not all(map(is_zero_rule, PRIMITIVES[op].second)) if op in PRIMITIVES else False
-                           for op in OPS])  # fmt: skip
+        curved = curvature().any(axis=1)
         found = tape.__dict__["_hvp_sources"] = np.unique(tape.src[curved[tape.codes[tape.dst]]])
     return found
 
@@ -394,12 +442,12 @@ def _retraced(tape, points, output, directions, retrace, first_guard):
 
         raise ReplayError("retrace= needs the differentiated node to be one of the program's outputs")
     batch, width = points.shape[1], directions.shape[2]
-    value, gradient = np.empty(batch), np.empty((len(tape.inputs), batch))
-    products = np.empty((len(tape.inputs), batch, width))
+    value, gradient = np.empty(batch), np.empty((batch, len(tape.inputs)))
+    products = np.empty((batch, len(tape.inputs), width))
     for b in range(batch):
         point = points[:, b : b + 1]
         source = tape if first_guard[b] < 0 else tape._retraced(retrace, points[:, b])
-        part = _second_order(source, point, source.outputs[index], directions[:, b : b + 1], None)
-        value[b], gradient[:, b], products[:, b] = part[0][0], part[1][:, 0], part[2][:, 0]
+        part = _second_order(source, point, source.outputs[index], directions[:, b : b + 1].transpose(1, 0, 2), None)
+        value[b], gradient[b], products[b] = part[0][0], part[1][0], part[2][0]
     return value, gradient, products
 

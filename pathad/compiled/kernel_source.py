@@ -27,8 +27,8 @@ import functools
 import inspect
 import types
 
-from ..primitives import BINARY, UNARY, namespace_functions
-from . import loops
+from ..primitives import BINARY, UNARY, is_zero_rule, namespace_functions
+from . import loops, second_loops
 from .freeze import CODE
 
 __all__ = ["formula", "module_source", "compiled_functions", "lean_pipeline"]
@@ -114,8 +114,15 @@ def _kernel_expression(rule):
 
 
 def _numba_pow(a, b):
-    if b == 1.0:  # exact either way (the C pow is within an ulp, so it returns a itself), and much cheaper
+    # the exponents a rule meets most, each exact and several times cheaper than the C pow: a⁰ is 1 for every a
+    # (nan too, as C's pow); a¹ is a (the C pow is within an ulp, so it returns a itself); a² is the product a·a,
+    # correctly rounded, where glibc's pow is off by an ulp for about 1 value in 1,000.
+    if b == 2.0:
+        return a * a
+    if b == 1.0:
         return a
+    if b == 0.0:
+        return 1.0
     return a**b  # numba's a**b is C's pow: nan for a negative base with a fractional exponent
 
 
@@ -179,6 +186,23 @@ def _dispatch_lines():
     return lines
 
 
+def _second_lines():
+    """``op_second(c, a_, b_, r_, need_aa, need_ab, need_bb) -> (∂²/∂a², ∂²/∂a∂b, ∂²/∂b²)``, one branch per
+    primitive with a second partial that is not the zero rule; the ones not needed (or zero) are 0."""
+    lines = ["def op_second(c, a_, b_, r_, need_aa, need_ab, need_bb):"]
+    for p in UNARY + BINARY:
+        if all(map(is_zero_rule, p.second)):
+            continue
+        parts = [
+            "0.0" if is_zero_rule(rule) else f"float({_kernel_expression(rule)}) if {need} else 0.0"
+            for rule, need in zip(p.second, ("need_aa", "need_ab", "need_bb"))
+        ]
+        parts += ["0.0"] * (3 - len(parts))
+        lines += [f"    if c == {CODE[p.name]}:  # {p.name}", f"        return {', '.join(parts)}"]
+    lines.append("    return nan, nan, nan  # a linear op (never asked) or an unknown op code")
+    return lines
+
+
 def _program_source(name, batch):
     """:func:`~pathad.compiled.loops.run_units` as the kernel ``name``, the lane count fixed to ``batch``."""
     text = inspect.getsource(loops.run_units)
@@ -210,12 +234,15 @@ annihilated = _plain(annihilated)  # numbers only: no reference counts, and LLVM
 clear = _inline(clear)  # an array argument: inlined by numba, no call and no reference counting
 plus, times, sweep_one = _plain(plus), _plain(times), _plain(sweep_one)
 program_one, program_batch = _cached(program_one), _cached(program_batch)
+op_second = _plain(op_second)
+second_units = _cached(second_units)
 depths, sweep = _cached(depths), _cached(sweep)
 """
 
 
 def module_source():
-    """The kernel module's full text: header, the namespace, :mod:`~pathad.compiled.loops`, the dispatch, footer.
+    """The kernel module's full text: header, the namespace, :mod:`~pathad.compiled.loops` and
+    :mod:`~pathad.compiled.second_loops`, the two dispatches, the replay kernels, footer.
 
     Fixed text from pathad's own table and files; nothing of a user's goes in.
     """
@@ -245,7 +272,12 @@ def module_source():
             *header,
             inspect.getsource(loops),
             "",
+            "# --- pathad/compiled/second_loops.py, verbatim ---",
+            inspect.getsource(second_loops),
+            "",
             *_dispatch_lines(),
+            "",
+            *_second_lines(),
             "",
             "# --- the replay kernels ---",
             *programs,

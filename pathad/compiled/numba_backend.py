@@ -23,6 +23,7 @@ bit differently, so the two replays agree to within an ulp or so per such
 operation.
 """
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -41,7 +42,7 @@ from .loops import SUM
 
 __all__ = ["numba_available", "sweep_numba", "run_program", "node_depths", "Units", "SUM", "NUMBA_CODES",
            "kernels", "cache_dir", "is_compiled", "prepare", "choose",
-           "spending", "BREAK_EVEN", "call_kernel", "plan_arrays"]  # fmt: skip
+           "spending", "BREAK_EVEN", "call_kernel", "plan_arrays", "run_second", "curvature"]  # fmt: skip
 
 #: Semiring codes of the compiled loops (boolean runs on 0.0/1.0 there).
 NUMBA_CODES = {"real": 0, "counting": 0, "boolean": 1, "max-times": 2, "min-plus": 3, "max-plus": 4}
@@ -110,10 +111,10 @@ def _key(numba_version):
     """A hash of everything the kernels' machine code depends on: the files their text is written from and the
     versions of numba, numpy and Python (cheaper than writing the text, which is written only when new)."""
     from .. import primitives
-    from . import freeze, kernel_source, loops
+    from . import freeze, kernel_source, loops, second_loops
 
     digest = hashlib.sha256()
-    for module in (primitives, freeze, loops, kernel_source):
+    for module in (primitives, freeze, loops, second_loops, kernel_source):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(f"{numba_version} {np.__version__} {sys.version} {sys.platform}".encode())
     return digest.hexdigest()[:16]
@@ -169,7 +170,7 @@ def is_compiled(kernel="program_one"):
     """Whether a kernel is ready without compiling: loaded in this process, or compiled once on this machine.
 
     ``kernel`` is "program_one" (replay at one point), "program_batch",
-    "sweep" or "depths".  False without numba.
+    "sweep", "depths" or "second_units" (Hessian-vector products).  False without numba.
     """
     if "module" in _LOADED and getattr(_LOADED["module"], kernel).signatures:
         return True
@@ -181,7 +182,7 @@ def is_compiled(kernel="program_one"):
 
 #: Seconds of numpy work after which ``backend="auto"`` compiles a kernel: about what compiling it costs, so that
 #: a process never spends more than about twice the better choice's time (the ski-rental rule).
-BREAK_EVEN = {"program_one": 15.0, "program_batch": 15.0, "sweep": 5.0}
+BREAK_EVEN = {"program_one": 15.0, "program_batch": 15.0, "sweep": 5.0, "second_units": 15.0}
 _NUMPY_SECONDS = dict.fromkeys(BREAK_EVEN, 0.0)
 
 
@@ -227,6 +228,7 @@ def prepare():
         units = Units(np.zeros((0, 8), dtype), np.zeros((0, 3), dtype), np.zeros(0), np.zeros(0), 1, 0)
         for batch in (1, 2):
             run_program(units, np.zeros((1, batch)), np.zeros(0, dtype), 0, np.ones(1, dtype=np.bool_))
+        run_second(units, np.zeros((1, 1)), np.zeros(0, dtype), 0, np.ones(1, dtype=np.bool_), np.ones((1, 1, 1)))
     call_kernel("depths", "int64", np.zeros((2, 1), dtype=np.int64))
     from .schedule import ARRAY_SEMIRINGS, Schedule
 
@@ -331,6 +333,56 @@ def run_program(program, points, back=None, seed=-1, active=None, workspace=None
     finite = call_kernel(kernel, program.units.dtype.char, program.units, program.terms, program.signs, program.consts,
                    fixed, points, back, seed, active, values, partials, adjoint)  # fmt: skip
     return values, partials, (adjoint if seed >= 0 else None), finite
+
+
+def run_second(program, points, back, seed, active, directions):
+    """(value (B,), gradient (B, inputs), Hessian-vector products (B, inputs, k), all finite?) of ``program`` at
+    ``points`` (inputs × B, or a :class:`~pathad.compiled.replay.Batch`) along ``directions`` (D, inputs, k), one
+    set for every point (D = 1) or a set per point (D = B), in one call of
+    :func:`~pathad.compiled.second_loops.second_units`.
+
+    ``back``, ``seed`` and ``active`` as for :func:`run_program`, with
+    ``active`` every slot on a path from the inputs to the seed.
+
+    Examples
+    --------
+    >>> p = Units(np.array([[SUM, 2, 0, 0, 0, 0, 0, 1]]), np.array([[0, 1, 1]]), np.array([1.0]), np.zeros(0),
+    ...           3, 0)   # slot 2 = x·y
+    >>> value, gradient, products, finite = run_second(p, np.array([[3.0], [5.0]]), np.array([0]), 2,
+    ...                                                np.ones(3, dtype=bool), np.eye(2)[None])
+    >>> float(value[0]), gradient[0].tolist(), products[0].tolist(), finite
+    (15.0, [5.0, 3.0], [[0.0, 1.0], [1.0, 0.0]], True)
+    """
+    fixed, points = (points.fixed, points.rest) if hasattr(points, "fixed") else (_NO_VALUES, points)
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    directions = np.ascontiguousarray(directions, dtype=np.float64)
+    batch, n, width, slots = points.shape[1], directions.shape[1], directions.shape[2], program.n_slots
+    value, gradient, products = np.empty(batch), np.empty((batch, n)), np.empty((batch, n, width))
+    finite = call_kernel("second_units", program.units.dtype.char, program.units, program.terms, program.signs,
+                         program.consts, fixed, points, back, seed, active, curvature(), directions, np.empty(slots),
+                         np.empty(max(program.n_partials, 1)), np.empty((slots, width)), np.empty(slots),
+                         np.empty((slots, width)), value, gradient, products)  # fmt: skip
+    return value, gradient, products, finite
+
+
+@functools.cache
+def curvature():
+    """Per op code, which of its second partials (∂²/∂a², ∂²/∂a∂b, ∂²/∂b²) are not the table's zero rule: the
+    ``curved`` argument of :func:`~pathad.compiled.second_loops.second_units`.
+
+    >>> from pathad.compiled.freeze import CODE
+    >>> curvature()[CODE["mul"]].tolist(), curvature()[CODE["add"]].tolist(), curvature()[CODE["exp"]].tolist()
+    ([False, True, False], [False, False, False], [True, False, False])
+    """
+    from ..primitives import PRIMITIVES, is_zero_rule
+    from .freeze import OPS
+
+    flags = np.zeros((len(OPS), 3), dtype=np.bool_)
+    for code, op in enumerate(OPS):
+        if op in PRIMITIVES:
+            second = PRIMITIVES[op].second
+            flags[code, : len(second)] = [not is_zero_rule(rule) for rule in second]
+    return flags
 
 
 def _buffers(program, batch, backward, workspace):

@@ -1,0 +1,177 @@
+"""The compiled loop of second derivatives: replay, tangents and both adjoints of a recorded program in one pass.
+
+Forward over reverse on the units of a :class:`~pathad.compiled.numba_backend.Units`
+program, point by point, every seed direction a lane:
+
+1. forward, each unit's value and first partials (the generated ``op_values``)
+   and its tangent along every direction, ȧ_v = Σ_j ∂v/∂a_j · ȧ_j;
+2. backward from the seed, the adjoint ā and the second adjoint ǡ, the two
+   halves of the DUAL semiring's pairs (:mod:`pathad.compiled.hessians`): an
+   operand a_j of v gets ā_v · ∂v/∂a_j and
+
+       ǡ_v · ∂v/∂a_j + ā_v · Σ_k ∂²v/∂a_j∂a_k · ȧ_k,
+
+   the second partials from the generated ``op_second``; at the inputs ā is
+   the gradient and ǡ the Hessian-vector products.
+
+Only slots on a path from the inputs to the seed (``active``) get tangents
+and adjoints: any other slot a unit reads has tangent 0.  ``curved[c]`` says
+which of an op's second partials (∂²/∂a², ∂²/∂a∂b, ∂²/∂b²) are not the
+table's zero rule, so a linear op costs no second-partial call.
+
+The result is trusted only when the returned flag is True: every value, first
+and second partial and result is finite.  The loop does no zero-annihilation
+(inf · 0 stays nan), so any overflow on the way leaves a result non-finite;
+then the caller takes the general way, which names the node.
+
+Like :mod:`pathad.compiled.loops`, this file is pasted verbatim into the
+generated kernel module (after the dispatches) and runs as plain Python too.
+"""
+
+import math
+
+__all__ = ["second_units"]
+
+SUM = -1  # the unit kind of a fused sum, as in pathad.compiled.loops
+
+
+def op_values(c, a, b, need_p, need_q):  # replaced by the generated dispatch
+    raise NotImplementedError("op_values is generated from the primitive table (pathad.compiled.kernel_source)")
+
+
+def op_second(c, a, b, r, need_aa, need_ab, need_bb):  # replaced by the generated dispatch
+    raise NotImplementedError("op_second is generated from the primitive table (pathad.compiled.kernel_source)")
+
+
+def second_units(units, terms, signs, consts, fixed, points, back, seed, active, curved, directions,
+                 values, partials, tangent, adjoint, second, value_out, gradient_out, product_out):  # fmt: skip
+    """For each point j (a column of ``points``): ``value_out[j]``, ``gradient_out[j]`` (inputs,) and
+    ``product_out[j]`` (inputs, width), the Hessian-vector products along ``directions[j]`` (inputs, width)
+    (or ``directions[0]`` at every point); returns whether everything computed was finite.
+
+    ``values``, ``tangent``, ``adjoint`` and ``second`` are work arrays
+    (slots,), (slots, width), (slots,), (slots, width); ``partials`` (rows,).
+    One function, its helpers written out: numba passed the work arrays to
+    separate ones at a cost per call (measured: the backward pass twice as
+    slow), inlined or not.
+    """
+    width, n_fixed = tangent.shape[1], fixed.size
+    n_in = n_fixed + points.shape[0]
+    first_const = values.shape[0] - consts.size
+    finite = True
+    for i in range(consts.size):
+        values[first_const + i] = consts[i]
+    for i in range(n_fixed):
+        values[i] = fixed[i]
+        finite &= math.isfinite(fixed[i])
+    for i in range(values.shape[0]):  # slots a unit reads without a tangent of their own keep 0
+        for k in range(width):
+            tangent[i, k] = 0.0
+    for j in range(points.shape[1]):
+        d = directions[j if directions.shape[0] > 1 else 0]
+        for i in range(points.shape[0]):
+            values[n_fixed + i] = points[i, j]
+            finite &= math.isfinite(points[i, j])
+        for i in range(n_in):
+            for k in range(width):
+                tangent[i, k] = d[i, k] if active[i] else 0.0
+        # forward: values, the partials of active operands, tangents of active slots
+        for u in range(units.shape[0]):
+            c, v, a, b, e, f = units[u, 0], units[u, 1], units[u, 2], units[u, 3], units[u, 4], units[u, 5]
+            if c == SUM:  # Σ sign·a(·b), in the replay's own order of additions
+                t0, wanted = units[u, 6], active[v]
+                for t in range(t0, units[u, 7]):
+                    a, b, s = terms[t, 0], terms[t, 1], signs[t]
+                    va, vb = values[a], values[b]
+                    if terms[t, 2]:
+                        values[v] = va * vb if t == t0 else values[v] + s * (va * vb)
+                        if wanted and t == t0:
+                            for k in range(width):
+                                tangent[v, k] = s * (tangent[a, k] * vb + va * tangent[b, k])
+                        elif wanted:
+                            for k in range(width):
+                                tangent[v, k] += s * (tangent[a, k] * vb + va * tangent[b, k])
+                    else:
+                        values[v] = va if t == t0 else values[v] + s * va
+                        if wanted and t == t0:
+                            for k in range(width):
+                                tangent[v, k] = s * tangent[a, k]
+                        elif wanted:
+                            for k in range(width):
+                                tangent[v, k] += s * tangent[a, k]
+                finite &= math.isfinite(values[v])
+                continue
+            need_p = e >= 0 and active[v] and active[a]
+            need_q = f >= 0 and active[v] and active[b]
+            r, p, q = op_values(c, values[a], values[b], need_p, need_q)
+            values[v] = r
+            finite &= math.isfinite(r)
+            if need_p:
+                partials[e] = p
+                finite &= math.isfinite(p)
+            if need_q:
+                partials[f] = q
+                finite &= math.isfinite(q)
+            if need_p and need_q:
+                for k in range(width):
+                    tangent[v, k] = p * tangent[a, k] + q * tangent[b, k]
+            elif need_p:
+                for k in range(width):
+                    tangent[v, k] = p * tangent[a, k]
+            elif need_q:
+                for k in range(width):
+                    tangent[v, k] = q * tangent[b, k]
+        # backward from the seed: adjoints and second adjoints of the active slots
+        for i in range(adjoint.shape[0]):
+            adjoint[i] = 0.0
+            for k in range(width):
+                second[i, k] = 0.0
+        adjoint[seed] = 1.0
+        for i in range(back.size):
+            u = back[i]
+            c, v, a, b, e, f = units[u, 0], units[u, 1], units[u, 2], units[u, 3], units[u, 4], units[u, 5]
+            av = adjoint[v]
+            if c == SUM:  # a term gets ±1, or ± the other factor, and a product its cross term
+                for t in range(units[u, 6], units[u, 7]):
+                    a, b, s = terms[t, 0], terms[t, 1], signs[t]
+                    if not terms[t, 2]:
+                        if active[a]:
+                            adjoint[a] += s * av
+                            for k in range(width):
+                                second[a, k] += s * second[v, k]
+                        continue
+                    va, vb = values[a], values[b]
+                    if active[a]:
+                        adjoint[a] += (s * av) * vb
+                        for k in range(width):
+                            second[a, k] += s * (second[v, k] * vb + av * tangent[b, k])
+                    if active[b]:
+                        adjoint[b] += (s * av) * va
+                        for k in range(width):
+                            second[b, k] += s * (second[v, k] * va + av * tangent[a, k])
+                continue
+            need_p, need_q = e >= 0 and active[a], f >= 0 and active[b]
+            paa, pab, pbb = 0.0, 0.0, 0.0
+            if curved[c, 0] or curved[c, 1] or curved[c, 2]:
+                paa, pab, pbb = op_second(c, values[a], values[b], values[v], need_p and curved[c, 0],
+                                          need_p and need_q and curved[c, 1], need_q and curved[c, 2])  # fmt: skip
+                finite &= math.isfinite(paa) and math.isfinite(pab) and math.isfinite(pbb)
+            if need_p:
+                p = partials[e]
+                adjoint[a] += av * p
+                for k in range(width):
+                    second[a, k] += second[v, k] * p + av * (paa * tangent[a, k] + pab * tangent[b, k])
+            if need_q:
+                q = partials[f]
+                adjoint[b] += av * q
+                for k in range(width):
+                    second[b, k] += second[v, k] * q + av * (pab * tangent[a, k] + pbb * tangent[b, k])
+        value_out[j] = values[seed]
+        finite &= math.isfinite(values[seed])
+        for i in range(n_in):
+            gradient_out[j, i] = adjoint[i]
+            finite &= math.isfinite(adjoint[i])
+            for k in range(width):
+                product_out[j, i, k] = second[i, k]
+                finite &= math.isfinite(second[i, k])
+    return finite
