@@ -108,7 +108,7 @@ def test_the_generated_second_dispatch_computes_each_second_partial_as_the_table
         points = np.array([[point[0]], [point[-1]]])
         work = [np.empty(3), np.empty(2), np.empty((3, 2)), np.empty(3), np.empty((3, 2))]
         value, gradient, products = np.empty(1), np.empty((1, 2)), np.empty((1, 2, 2))
-        finite = plain.second_units(units, np.zeros((0, 3), np.int64), np.zeros(0), np.zeros(0), np.zeros(0), points,
+        finite = plain.second_points(units, np.zeros((0, 3), np.int64), np.zeros(0), np.zeros(0), np.zeros(0), points,
                                     np.array([0]), 2, active, curvature(), directions, *work, value, gradient,
                                     products)  # fmt: skip
         result = p.value(FLOAT, *point)
@@ -128,7 +128,7 @@ def test_the_second_kernel_adds_a_sums_products_and_squares_as_the_product_rule_
     x, y, z = 0.3, -1.2, 0.5
     work = [np.empty(5), np.empty(1), np.empty((5, 3)), np.empty(5), np.empty((5, 3))]
     value, gradient, products = np.empty(1), np.empty((1, 3)), np.empty((1, 3, 3))
-    assert plain.second_units(units, terms, signs, np.zeros(0), np.zeros(0), np.array([[x], [y], [z]]),
+    assert plain.second_points(units, terms, signs, np.zeros(0), np.zeros(0), np.array([[x], [y], [z]]),
                               np.array([1, 0]), 4, active, curvature(), np.eye(3)[None], *work, value, gradient,
                               products)  # fmt: skip
     s = x * y + x * x - z
@@ -136,6 +136,38 @@ def test_the_second_kernel_adds_a_sums_products_and_squares_as_the_product_rule_
     d2s = np.array([[2.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
     np.testing.assert_allclose(gradient[0], math.cos(s) * ds, rtol=1e-15)
     np.testing.assert_allclose(products[0], -math.sin(s) * np.outer(ds, ds) + math.cos(s) * d2s, rtol=1e-14)
+
+
+def test_the_second_kernels_lanes_agree_with_its_points_one_at_a_time(plain):
+    # slots 0-2 = x, y, z; 3 = s = x·y + x·x − z; 5 = sin(s); 4 = sin(s)·y (the seed: an op with two active
+    # operands); 6 = a constant nothing reads
+    units = np.array([[SUM, 3, 0, 0, 0, 0, 0, 3], [CODE["sin"], 5, 3, 0, 0, -1, 0, 0],
+                      [CODE["mul"], 4, 5, 1, 1, 2, 0, 0]])  # fmt: skip
+    terms, signs = np.array([[0, 1, 1], [0, 0, 1], [2, 0, 0]]), np.array([1.0, 1.0, -1.0])
+    active = np.array([True, True, True, True, True, True, False])
+    rng = np.random.default_rng(5)
+    points, directions = rng.uniform(-1, 1, (3, 5)), rng.uniform(-1, 1, (5, 3, 2))  # a direction pair per point
+    lanes = [np.empty((7, 5)), np.empty((3, 5)), np.empty((7, 2, 5)), np.empty((7, 5)), np.empty((7, 2, 5)),
+             np.empty((3, 5))]  # fmt: skip
+    found = np.empty(5), np.empty((5, 3)), np.empty((5, 3, 2))
+    assert plain.second_lanes(units, terms, signs, np.array([2.0]), np.zeros(0), points, np.array([2, 1, 0]), 4,
+                              active, curvature(), directions, *lanes, *found)  # fmt: skip
+    for j in range(5):
+        one = [np.empty(7), np.empty(3), np.empty((7, 2)), np.empty(7), np.empty((7, 2))]
+        expected = np.empty(1), np.empty((1, 3)), np.empty((1, 3, 2))
+        assert plain.second_points(units, terms, signs, np.array([2.0]), np.zeros(0), points[:, j : j + 1],
+                                   np.array([2, 1, 0]), 4, active, curvature(), directions[j : j + 1], *one,
+                                   *expected)  # fmt: skip
+        x, y, z = points[:, j]
+        s = x * y + x * x - z
+        assert found[0][j] == expected[0][0] == math.sin(s) * y
+        np.testing.assert_allclose(found[1][j], expected[1][0], rtol=1e-15)
+        np.testing.assert_allclose(found[2][j], expected[2][0], rtol=1e-14, atol=1e-15)
+        ds = np.array([y + 2 * x, x, -1.0])
+        hessian = -math.sin(s) * y * np.outer(ds, ds) + math.cos(s) * y * np.array([[2.0, 1, 0], [1, 0, 0], [0, 0, 0]])
+        hessian[1] += math.cos(s) * ds  # ∂/∂y of sin(s)·y: the cross terms
+        hessian[:, 1] += math.cos(s) * ds
+        np.testing.assert_allclose(found[2][j], hessian @ directions[j], rtol=1e-13, atol=1e-14)
 
 
 def test_the_generated_batch_kernel_agrees_with_the_single_point_one(plain):

@@ -186,3 +186,25 @@ def test_the_fused_kernel_answers_alone_on_branches_fixed_inputs_and_directions_
     v = np.array([[1.0, -1.0, 0.5], [0.0, 2.0, 1.0]])
     found = tape.hvp(v, at=at)
     np.testing.assert_allclose(found, np.einsum("bij,bj->bi", H.matrix, v), rtol=1e-13)
+
+
+@pytest.mark.skipif(not numba_available(), reason="numba is not installed")
+def test_a_large_batch_taken_in_chunks_of_lanes_agrees_with_its_points_one_at_a_time():
+    from pathad.compiled.numba_backend import LANES, LANES_FROM
+
+    def f(x, y, z):
+        return pathad.log(x * x + y**4 + 1.0) * pathad.tanh(z - x) + x * y * z
+
+    tape = compile(trace(f, 0.5, -0.3, 0.8), backend="numba")
+    rng = np.random.default_rng(7)
+    batch = LANES + LANES_FROM // 2 + 1  # two calls of the lanes kernel, of nearly even size
+    at = rng.uniform(-1.0, 1.0, (3, batch))
+    v = rng.normal(size=(batch, 3))
+    H, products = tape.hessian(at=at), tape.hvp(v, at=at)
+    for b in range(batch):
+        one = tape.hessian(at=at[:, b])  # the point-by-point kernel
+        np.testing.assert_allclose(H.matrix[b], one.matrix, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(H.gradient[b], one.gradient, rtol=1e-15)
+        np.testing.assert_allclose(products[b], one.matrix @ v[b], rtol=1e-12, atol=1e-14)
+    expected = pathad.hessian(trace(f, *at[:, -1])).matrix
+    np.testing.assert_allclose(H.matrix[-1], expected, rtol=1e-12, atol=1e-14)

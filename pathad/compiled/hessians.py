@@ -31,7 +31,7 @@ from ..primitives import PRIMITIVES, is_zero_rule
 from ..types import NodeRef
 from .freeze import OPS
 from .jacobians import structure
-from .numba_backend import choose, curvature, run_second, spending
+from .numba_backend import LANES_FROM, call_kernel, choose, curvature, run_second, spending
 from .program import _check_inputs, _first_nonfinite
 from .program_numpy import _call
 from .schedule import ARRAY_SEMIRINGS
@@ -141,19 +141,13 @@ class HessianMethods:
             mode = "colored" if self._hessian_coloring(output).count < n else "dense"
         read = self._hessian_reading(output, mode)
         value, gradient, products = _second_order(self, points, output, read.directions, retrace)
-        batch, width = products.shape[0], products.shape[2]
-        entries = products.reshape(batch, n * width)[:, read.take]  # entry (i, j): row i of j's direction
-        mirrored = entries[:, read.mirror]  # (j, i) for each (i, j)
-        asymmetry = float(np.abs(entries - mirrored).max(initial=0.0))
-        matrix = np.zeros((batch, n * n))
-        matrix[:, read.place] = (entries + mirrored) * 0.5
-        matrix = matrix.reshape(batch, n, n)
+        matrix, asymmetry = read.symmetric(products, self.backend)
         return Hessian(
             matrix[0] if scalar else matrix,
-            tuple(self.inputs),
+            read.wrt,
             self.label(output),
             mode,
-            width,
+            products.shape[2],
             self._hessian_coloring(output) if mode == "colored" else None,
             asymmetry,
             None,
@@ -191,7 +185,7 @@ class HessianMethods:
                 groups, pattern = self._hessian_coloring(output).groups, self._hessian_pattern(output)
             else:
                 groups, pattern = [[j] for j in range(n)], np.ones((n, n), dtype=bool)
-            cache[key] = _Reading(groups, pattern)
+            cache[key] = _Reading(groups, pattern, tuple(self.inputs))
         return cache[key]
 
     def _hessian_coloring(self, output):
@@ -216,10 +210,12 @@ class _Reading:
         Per entry: the index of its mirror (j, i) (the pattern is symmetric).
     place : numpy.ndarray
         Per entry: its index i·n + j in the flat (n, n) matrix.
+    wrt : tuple
+        The input names, the rows and columns.
     """
 
-    def __init__(self, groups, pattern):
-        n = pattern.shape[0]
+    def __init__(self, groups, pattern, wrt):
+        n, self.wrt = pattern.shape[0], wrt
         klass = np.empty(n, dtype=np.int64)
         self.directions = np.zeros((1, n, len(groups)))
         for g, members in enumerate(groups):
@@ -231,6 +227,21 @@ class _Reading:
         self.take = rows * len(groups) + klass[columns]
         self.mirror = position[columns, rows]
         self.place = rows * n + columns
+
+    def symmetric(self, products, backend):
+        """(matrix (B, n, n), asymmetry) from the HVPs (B, n, groups): each entry the mean of itself and its
+        mirror, and the largest difference between the two."""
+        batch, n, width = products.shape
+        flat = np.ascontiguousarray(products).reshape(batch, n * width)
+        matrix = np.zeros((batch, n * n))
+        if choose(backend, "symmetric_entries") == "numba":
+            asymmetry = call_kernel("symmetric_entries", "int64", flat, self.take, self.mirror, self.place, matrix)
+            return matrix.reshape(batch, n, n), asymmetry
+        with spending("symmetric_entries"):
+            entries = flat[:, self.take]
+            mirrored = entries[:, self.mirror]
+            matrix[:, self.place] = (entries + mirrored) * 0.5
+            return matrix.reshape(batch, n, n), float(np.abs(entries - mirrored).max(initial=0.0))
 
 
 def _hessian_pattern(tape, output):
@@ -263,14 +274,15 @@ def _second_order(tape, points, output, directions, retrace):
     """(value (B,), gradient (B, inputs), H·v (B, inputs, k)) for directions (D, inputs, k) at ``points``: one
     set of k directions for every point (D = 1) or a set per point (D = B).
 
-    On numba, one call of the fused kernel (:func:`~pathad.compiled.second_loops.second_units`) when every
+    On numba, one call of a fused kernel (:mod:`~pathad.compiled.second_loops`) when every
     point keeps the traced branch and everything it computes is finite; else (and on numpy) the four steps in
     turn, which re-trace or name the branch, or name the node where something is not finite.
     """
-    if choose(tape.backend, "second_units") == "numba":
+    kernel = "second_points" if points.shape[1] < LANES_FROM else "second_lanes"
+    if choose(tape.backend, kernel) == "numba":
         found = _fused(tape, points, output, directions)
         return _general(tape, points, output, directions, retrace) if found is None else found
-    with spending("second_units"):  # numpy work instead of the kernel: counted towards compiling it
+    with spending(kernel):  # numpy work instead of the kernel: counted towards compiling it
         return _general(tape, points, output, directions, retrace)
 
 

@@ -203,16 +203,17 @@ def _second_lines():
     return lines
 
 
-def _program_source(name, batch):
-    """:func:`~pathad.compiled.loops.run_units` as the kernel ``name``, the lane count fixed to ``batch``."""
-    text = inspect.getsource(loops.run_units)
+def _program_source(function, name, batch):
+    """A lane-generic loop (:func:`~pathad.compiled.loops.run_units`) as the kernel ``name``, the lane count
+    fixed to ``batch``."""
+    text = inspect.getsource(function)
     replacements = [
-        ("def run_units(single, ", f"def {name}("),
+        (f"def {function.__name__}(single, ", f"def {name}("),
         ("    batch = 1 if single else values.shape[1]\n", f"    batch = {batch}\n"),
     ]  # fmt: skip
     for old, new in replacements:
         if text.count(old) != 1:
-            raise AssertionError(f"pathad.compiled.loops.run_units no longer has the line {old.strip()!r}")
+            raise AssertionError(f"{function.__module__}.{function.__name__} no longer has the line {old.strip()!r}")
         text = text.replace(old, new)
     return text
 
@@ -235,7 +236,8 @@ clear = _inline(clear)  # an array argument: inlined by numba, no call and no re
 plus, times, sweep_one = _plain(plus), _plain(times), _plain(sweep_one)
 program_one, program_batch = _cached(program_one), _cached(program_batch)
 op_second = _plain(op_second)
-second_units = _cached(second_units)
+second_points, second_lanes = _cached(second_points), _cached(second_lanes)
+symmetric_entries = _cached(symmetric_entries)
 depths, sweep = _cached(depths), _cached(sweep)
 """
 
@@ -266,7 +268,8 @@ def module_source():
         "",
         "# --- pathad/compiled/loops.py, verbatim ---",
     ]
-    programs = [_program_source("program_one", "1"), _program_source("program_batch", "values.shape[1]")]
+    programs = [_program_source(loops.run_units, "program_one", "1"),
+                _program_source(loops.run_units, "program_batch", "values.shape[1]")]  # fmt: skip
     return "\n".join(
         [
             *header,
