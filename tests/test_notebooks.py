@@ -5,9 +5,11 @@ temporary directory, so the tests need no ``ipykernel install`` and cannot pick 
 Python's kernel from the user's or the system's Jupyter directories.
 """
 
+import gc
 import json
 import pathlib
 import sys
+import warnings
 
 import pytest
 
@@ -117,7 +119,13 @@ def execute(path, kernels, cwd):
     nb.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable)"))
     manager = KernelManager(kernel_name=KERNEL, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
     client = nbclient.NotebookClient(nb, km=manager, timeout=120, resources={"metadata": {"path": str(cwd)}})
-    client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
+    try:
+        client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
+    finally:
+        del client, manager
+        with warnings.catch_warnings():  # the kernel client's sockets are freed here, not inside some later test
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
     return nb
 
 

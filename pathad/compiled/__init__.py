@@ -16,6 +16,9 @@ head, operand position and partial.  The result, a :class:`CompiledTape`, then
   (on :data:`pathad.primitives.ARRAY` with numpy, compiled by numba);
   ``wrt=`` restricts a gradient to some inputs and ``fixed=`` shares leading
   inputs (a network's weights) across a batch.
+  :meth:`CompiledTape.jacobian`, :meth:`CompiledTape.hvp` and
+  :meth:`CompiledTape.hessian` give Jacobians, Hessian-vector products and
+  Hessians at new points the same way.
   The comparisons the program made while it was traced are *guards*: a point
   that would take another branch is reported (:class:`BranchError`) or traced
   again, never silently given the recorded branch's answer.
@@ -37,10 +40,13 @@ The parts, in the order data flows through them:
 :mod:`.paths`          :class:`Sweep`, a sweep's result, and best paths
 :mod:`.replay`         evaluate / gradient at new inputs (:class:`Gradient`)
 :mod:`.replayer`       a replay bound once to (of, wrt): one kernel call per call
+:mod:`.jacobians`      Jacobians at new points: a replay, then one vector sweep
+:mod:`.hessians`       Hessian-vector products and Hessians at new points
 :mod:`.program`        the recorded program planned for replay, and its checks
 :mod:`.program_numpy`  numpy's replay of single nodes: on rows, on Python floats
 :mod:`.layout`         the program laid out for the compiled loop
 :mod:`.loops`          the compiled loops, as plain Python
+:mod:`.second_loops`   the compiled loops of second derivatives, as plain Python
 :mod:`.kernel_source`  the kernel module's text, written from the primitive table
 :mod:`.numba_backend`  loading the kernels from the disk cache, and calling them
 =====================  ==========================================================

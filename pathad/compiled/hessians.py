@@ -28,6 +28,7 @@ import numpy.typing as npt
 from ..coloring import color
 from ..errors import BranchError, DomainError
 from ..primitives import PRIMITIVES, is_zero_rule
+from ..second import HESSIAN_MODES, Hessian
 from ..types import NodeRef
 from .freeze import OPS
 from .jacobians import structure
@@ -35,9 +36,6 @@ from .numba_backend import LANES_FROM, call_kernel, choose, curvature, run_secon
 from .program import _check_inputs, _first_nonfinite
 from .program_numpy import _call
 from .schedule import ARRAY_SEMIRINGS
-
-if TYPE_CHECKING:
-    from ..second import Hessian
 
 __all__ = ["HessianMethods"]
 
@@ -49,6 +47,7 @@ class HessianMethods:
 
     if TYPE_CHECKING:  # what it reads of the rest of CompiledTape (declared for the type checker only)
         inputs: dict[str, int]
+        backend: str
         _program: Any
         _points: Callable[..., Any]
         _output: Callable[..., Any]
@@ -99,7 +98,7 @@ class HessianMethods:
         self, *args: npt.ArrayLike, of: NodeRef | None = None, at: npt.ArrayLike | None = None,
         fixed: npt.ArrayLike | None = None, retrace: Callable[..., Any] | None = None, mode: str = "auto",
         **inputs: npt.ArrayLike,
-    ) -> "Hessian":  # fmt: skip
+    ) -> Hessian:  # fmt: skip
         """The Hessian of one output with respect to every input at new points, by coloured HVPs in one sweep.
 
         Parameters
@@ -129,8 +128,6 @@ class HessianMethods:
         >>> H.matrix.tolist(), H.gradient.round(12).tolist()
         ([[1330.0, 480.0], [480.0, 200.0]], [-215.6, -88.0])
         """
-        from ..second import HESSIAN_MODES, Hessian  # pathad.second builds on the trace; imported when used
-
         self._program  # noqa: B018
         if mode not in HESSIAN_MODES:
             raise ValueError(f"mode must be one of {', '.join(map(repr, HESSIAN_MODES))}, got {mode!r}")
@@ -295,7 +292,8 @@ def _fused(tape, points, output, directions):
             return None
     layout = program.layout(program.fast.folds(output))
     back, seed, active = layout.backward(output, None)
-    value, gradient, products, finite = run_second(layout.program, points, back, seed, active, directions)
+    value, gradient, products, finite = run_second(layout.program, points, back, seed, active, directions,
+                                                   layout.workspace)  # fmt: skip
     return (value, gradient, products) if finite else None
 
 
