@@ -310,28 +310,20 @@ def second_lanes(units, terms, signs, consts, fixed, points, back, seed, active,
                                           need_p and need_q and curved[c, 1], need_q and curved[c, 2])  # fmt: skip
                 finite &= math.isfinite(paa) and math.isfinite(pab) and math.isfinite(pbb)
                 rates[0, j], rates[1, j], rates[2, j] = adjoint[v, j] * paa, adjoint[v, j] * pab, adjoint[v, j] * pbb
-        if need_p:
+        for side in range(2):  # operand a, then b: its ∂²v/∂·∂a and ∂²v/∂·∂b are rates[side] and rates[side + 1]
+            x, row = (a, e) if side == 0 else (b, f)
+            if not (need_p if side == 0 else need_q):
+                continue
             for k in range(width):
                 if curve:
                     for j in range(batch):
-                        second[a, k, j] += second[v, k, j] * partials[e, j] + (
-                            rates[0, j] * tangent[a, k, j] + rates[1, j] * tangent[b, k, j])  # fmt: skip
+                        second[x, k, j] += second[v, k, j] * partials[row, j] + (
+                            rates[side, j] * tangent[a, k, j] + rates[side + 1, j] * tangent[b, k, j])  # fmt: skip
                 else:
                     for j in range(batch):
-                        second[a, k, j] += second[v, k, j] * partials[e, j]
+                        second[x, k, j] += second[v, k, j] * partials[row, j]
             for j in range(batch):
-                adjoint[a, j] += adjoint[v, j] * partials[e, j]
-        if need_q:
-            for k in range(width):
-                if curve:
-                    for j in range(batch):
-                        second[b, k, j] += second[v, k, j] * partials[f, j] + (
-                            rates[1, j] * tangent[a, k, j] + rates[2, j] * tangent[b, k, j])  # fmt: skip
-                else:
-                    for j in range(batch):
-                        second[b, k, j] += second[v, k, j] * partials[f, j]
-            for j in range(batch):
-                adjoint[b, j] += adjoint[v, j] * partials[f, j]
+                adjoint[x, j] += adjoint[v, j] * partials[row, j]
     for j in range(batch):
         value_out[j] = values[seed, j]
         finite &= math.isfinite(values[seed, j])
