@@ -300,14 +300,13 @@ class ReplayMethods:
             given[name] = value
         columns, batches = [], {}
         for name, value in given.items():
-            rows = self._argument_rows[name] if name in self.arguments else self._input_rows[name]
-            shape = np.shape(rows)
+            flat, shape, whole = self._flat_rows(name)
             array = np.asarray(value, dtype=np.float64)
             if array.shape == shape:
-                columns.append((np.ravel(rows), array.reshape(-1, 1)))
+                columns.append((flat, array.reshape(-1, 1)))
             elif array.ndim == len(shape) + 1 and array.shape[1:] == shape:
                 batches[name] = array.shape[0]
-                columns.append((np.ravel(rows), array.reshape(array.shape[0], -1).T))
+                columns.append((flat, array.reshape(array.shape[0], -1).T))
             else:
                 batch = f"({', '.join(['B', *map(str, shape)])}{',' if not shape else ''})"
                 raise ValueError(
@@ -319,11 +318,23 @@ class ReplayMethods:
             shown = ", ".join(f"{name}: {size}" for name, size in batches.items())
             raise ValueError(f"batched inputs must agree on the batch size B (the leading axis), got {shown}")
         batch = sizes.pop() if sizes else 1
+        if len(given) == 1 and whole:  # one argument holding every input in order: its values are the points
+            return np.array(columns[0][1], dtype=np.float64, order="C"), not batches
         points = np.empty((len(self.inputs), batch))
         points[:] = self._traced_inputs[:, None]
         for rows, values in columns:
             points[rows] = values
         return points, not batches
+
+    def _flat_rows(self, name):
+        """(the input rows of argument or input ``name`` in its element order, its traced shape, whether the rows
+        are all the inputs in order), kept."""
+        cache = self.__dict__.setdefault("_flat_rows_cache", {})
+        if name not in cache:
+            rows = self._argument_rows[name] if name in self.arguments else self._input_rows[name]
+            flat = np.ravel(rows).astype(np.int64)
+            cache[name] = (flat, np.shape(rows), bool(np.array_equal(flat, np.arange(len(self.inputs)))))
+        return cache[name]
 
     @cached_property
     def _traced_inputs(self):
