@@ -170,6 +170,25 @@ def test_the_second_kernels_lanes_agree_with_its_points_one_at_a_time(plain):
         np.testing.assert_allclose(found[2][j], hessian @ directions[j], rtol=1e-13, atol=1e-14)
 
 
+@pytest.mark.parametrize("forward", [True, False])
+def test_the_vector_kernel_gives_a_jacobian_whose_second_row_reads_the_first(plain, forward):
+    # slots 0, 1 = x, y; 2 = x·y (row 0); 3 = sin(x·y) (row 1, reading row 0); 4 = a constant nothing reads
+    units = np.array([[CODE["mul"], 2, 0, 1, 0, 1, 0, 0], [CODE["sin"], 3, 2, 0, 2, -1, 0, 0]])
+    active, rows = np.ones(5, dtype=bool), np.array([2, 3])
+    seeds, reads = (np.array([0, 1]), rows) if forward else (rows, np.array([0, 1]))
+    points = np.array([[0.3, -1.1], [0.7, 0.4]])
+    values, found = np.empty((2, 2)), np.empty((2, 2, 2))
+    work = [np.empty(5), np.empty(3), np.full((5, 2), np.nan)]
+    assert plain.vector_points(units, np.zeros((0, 3), np.int64), np.zeros(0), np.array([2.0]), np.zeros(0), points,
+                               forward, np.array([1, 0]), active, seeds, np.eye(2), rows, reads, *work, values,
+                               found)  # fmt: skip
+    for j in range(2):
+        x, y = points[:, j]
+        jacobian = np.array([[y, x], [math.cos(x * y) * y, math.cos(x * y) * x]])
+        assert values[j].tolist() == [x * y, math.sin(x * y)]
+        np.testing.assert_allclose(found[j] if forward else found[j].T, jacobian, rtol=1e-15)
+
+
 def test_the_generated_batch_kernel_agrees_with_the_single_point_one(plain):
     units = np.array([[CODE["mul"], 2, 0, 1, 0, 1, 0, 0], [CODE["sin"], 3, 2, 0, 2, -1, 0, 0],
                       [SUM, 4, 0, 0, 0, 0, 0, 2]])  # fmt: skip

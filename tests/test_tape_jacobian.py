@@ -228,3 +228,41 @@ def test_fixed_leading_inputs_give_the_same_jacobians(backend):
     np.testing.assert_array_equal(shared.matrix, full.matrix)
     for b in range(3):
         np.testing.assert_allclose(shared.matrix[b], complex_step(wide, [1.5, *rest[:, b]]), rtol=1e-13)
+
+
+@pytest.mark.skipif(not numba_available(), reason="numba is not installed")
+@pytest.mark.parametrize("mode", ["forward", "backward", "colored-forward", "colored-backward"])
+def test_the_fused_kernel_answers_alone_in_every_mode_on_a_kept_branch_and_fixed_inputs(monkeypatch, mode):
+    from pathad.compiled import jacobians
+
+    def f(x, y, z):
+        s = x * y + x * x - 2.0 / z  # a fused sum with a square and a constant first operand
+        u = pathad.exp(s) if s > 0 else s * s
+        return u, u * y + pathad.sin(z), z**3  # the second output reads the first
+
+    tape = compile(trace(f, 0.7, 0.9, 1.3), backend="numba")
+    monkeypatch.setattr(jacobians, "jacobian_at", lambda *a: pytest.fail("the general way was taken"))
+    at = np.array([[0.7, 0.8, 0.75], [0.9, 1.1, 1.0], [1.3, 1.2, 1.25]])
+    J = tape.jacobian(at=at, mode=mode)
+    for b in range(3):
+        x, y, z = at[:, b]
+        expected = pathad.jacobian(trace(f, x, y, z), mode="backward").matrix
+        np.testing.assert_allclose(J.matrix[b], expected, rtol=1e-13, atol=1e-15)
+        s = x * y + x * x - 2.0 / z
+        np.testing.assert_allclose(J.values[b][0], np.exp(s) if s > 0 else s * s, rtol=1e-15)
+    one = tape.jacobian(at=at[:, 0], mode=mode)
+    np.testing.assert_array_equal(one.matrix, J.matrix[0])
+    shared = tape.jacobian(at=at[1:], fixed=[0.7], mode=mode)
+    np.testing.assert_allclose(shared.matrix[0], J.matrix[0], rtol=1e-15)
+
+
+@pytest.mark.skipif(not numba_available(), reason="numba is not installed")
+def test_a_point_on_another_branch_leaves_the_fused_kernel_for_the_general_way():
+    def f(x, y):
+        return (x * y, x + y) if x > 0 else (pathad.sin(x), y)
+
+    tape = compile(trace(f, 1.0, 2.0), backend="numba")
+    with pytest.raises(BranchError):
+        tape.jacobian(at=np.array([[1.0, -1.0], [2.0, 2.0]]))
+    J = tape.jacobian(at=np.array([[1.0, -1.0], [2.0, 2.0]]), retrace=f)
+    np.testing.assert_allclose(J.matrix[1], [[np.cos(-1.0), 0.0], [0.0, 1.0]], rtol=1e-15)

@@ -47,6 +47,7 @@ The parts, in the order data flows through them:
 :mod:`.layout`         the program laid out for the compiled loop
 :mod:`.loops`          the compiled loops, as plain Python
 :mod:`.second_loops`   the compiled loops of second derivatives, as plain Python
+:mod:`.vector_loops`   the compiled loop of a Jacobian's vector sweep, as plain Python
 :mod:`.kernel_source`  the kernel module's text, written from the primitive table
 :mod:`.numba_backend`  loading the kernels from the disk cache, and calling them
 =====================  ==========================================================

@@ -286,10 +286,8 @@ def _second_order(tape, points, output, directions, retrace):
 def _fused(tape, points, output, directions):
     """:func:`_second_order` by one kernel call, or None if anything was not finite (the general way says why)."""
     program = tape._program
-    if program.guard_ops:  # a replay of the values first: every point must keep the traced branch
-        replayed = program.compute(points, backend="numba")
-        if program._excuse_traced_point(program.check_guards(replayed.at), points) is not None:
-            return None
+    if not program.keeps_branch(points):
+        return None
     layout = program.layout(program.fast.folds(output))
     back, seed, active = layout.backward(output, None)
     value, gradient, products, finite = run_second(layout.program, points, back, seed, active, directions,

@@ -13,12 +13,18 @@ The pattern itself comes from one BOOLEAN vector sweep (each start seeded in
 its own column), so the colouring is found on the compiled tape alone and
 kept per (of, wrt): the structure does not change from one point to the next.
 
+On numba, :func:`~pathad.compiled.vector_loops.vector_points` fuses the
+replay and the vector sweep into one loop over the replay's units, and only
+when anything is unusual (another branch, a number that is not finite) does
+the general way, a replay and then the planned sweep, run.
+
 Checks are the replay's: a point that takes another branch is traced again
 (``retrace=``) or refused, a value or partial that leaves its domain raises
 :class:`~pathad.DomainError` naming the node, and a non-finite entry is swept
 again by :func:`pathad.solve`, which names the node where it first overflowed.
 """
 
+import functools
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -29,7 +35,7 @@ import numpy.typing as npt
 from ..coloring import Coloring, color
 from ..errors import BranchError, ReplayError
 from ..types import NodeRefs
-from .numba_backend import NUMBA_CODES, call_kernel, choose, plan_arrays, run_program
+from .numba_backend import NUMBA_CODES, call_kernel, choose, plan_arrays
 from .program import _check_inputs, _first_nonfinite
 from .schedule import ARRAY_SEMIRINGS
 
@@ -102,8 +108,7 @@ class JacobianMethods:
         >>> tape.jacobian(np.array([np.arange(6.0), np.ones(6)]), mode="backward").matrix.shape
         (2, 6, 6)
         """
-        from ..derivatives import Jacobian  # the derivatives module imports the compiled package's users
-
+        Jacobian = _jacobian_class()
         self._program  # noqa: B018 - first: a tape without operations says so before anything else
         setup = self._jacobian_setup(of, wrt, mode)
         points, scalar = self._points(args, inputs, at, fixed)
@@ -157,6 +162,15 @@ class JacobianMethods:
         return {}
 
 
+@functools.cache
+def _jacobian_class():
+    """:class:`pathad.derivatives.Jacobian`, imported when first needed: the derivatives module imports the
+    compiled package's users."""
+    from ..derivatives import Jacobian
+
+    return Jacobian
+
+
 class _Setup:
     """The rows, columns, structure, mode and result layout of a tape's Jacobian for one (of, wrt, mode)."""
 
@@ -183,20 +197,16 @@ class _Setup:
         self.indices = None if None in indices else indices
         columns = [(key, np.shape(index), tuple(np.ravel(index).tolist())) for key, index in names.items()]
         self.layout = (row_tree, columns)
-        self._fast = {}
+        self._fused = None
 
     def fast(self, tape, points):
-        """(values, Jacobians) by :class:`_FastJacobian` when the numba backend runs both the replay and the
-        sweep and the batch is one the tape has seen; None: the general way (which also says what went wrong)."""
-        batch = points.shape[1]
-        if tape._replay_backend(batch) != "numba" or choose(tape.backend, "sweep") != "numba":
+        """(values, Jacobians) on numba by one call of the fused kernel (:class:`_FusedJacobian`); None: the
+        general way (which also says what went wrong)."""
+        if choose(tape.backend, "vector_points") != "numba":
             return None
-        fast = self._fast.get(batch)
-        if fast is None:
-            if len(self._fast) >= 4:
-                self._fast.clear()
-            fast = self._fast[batch] = _FastJacobian(tape, self.found, self.mode, batch)
-        return fast(points)
+        if self._fused is None:
+            self._fused = _FusedJacobian(tape, self.found, self.mode)
+        return self._fused(points)
 
 
 class Structure:
@@ -420,38 +430,65 @@ def _read_off(swept, seeding, batch, shape):
     return matrices, np.isfinite(entries).all(axis=1)
 
 
-class _FastJacobian:
-    """A tape's Jacobian at ``batch`` points on numba, everything but the two kernel calls made once.
+class _FusedJacobian:
+    """A tape's Jacobian at a few points by :func:`~pathad.compiled.vector_loops.vector_points`: the replay
+    and the vector sweep of one seeding in one kernel call, everything else made once.
 
-    A call: the replay kernel (values and the active partials), the sweep
-    kernel (every seed direction of every point), the nonzeros read off by
-    flat indices.  Anything unusual (a changed guard, a value, partial or
-    entry that is not finite, no seeding) returns None, and the general way
+    Anything unusual (a point on another branch, a value, partial or entry
+    that is not finite, an empty pattern) returns None, and the general way
     answers: the same numbers or the same errors.
     """
 
-    def __init__(self, tape, found, mode, batch):
-        program = tape._program
-        self.batch, self.shape = batch, found.pattern.shape
-        self.layout = program.layout(True)
-        self.rows_map, self.unneeded = program._partial_rows(found.active)
-        self.seeding = found.seeding(mode)
-        self.sweep = None if self.seeding is None else found.numba_sweep(tape, mode, batch)
-        self.read = self.layout.slot_of_node[found.rows]
-        self.guarded = bool(program.guard_ops)
+    def __init__(self, tape, found, mode):
+        program = self.program = tape._program
+        self.seeding, self.shape = found.seeding(mode), found.pattern.shape
+        if self.seeding is None:
+            return
+        forward = self.forward = mode in _FORWARD
+        ends = np.concatenate([found.rows, found.columns])
+        self.layout = layout = program.layout(any(program.fast.folds(int(v)) for v in ends))
+        slot = layout.slot_of_node
+        seeds, direction, _ = self.seeding
+        self.seeds, self.direction = slot[seeds], np.ascontiguousarray(direction)
+        self.rows, self.reads = slot[found.rows], slot[found.rows if forward else found.columns]
+        self.active = np.zeros(layout.n_slots, dtype=np.bool_)
+        self.active[slot[found.active & (slot >= 0)]] = True
+        self.back = np.flatnonzero(found.active[layout.kept])[::-1].astype(layout.program.units.dtype)
+        klass = np.empty(len(found.columns if forward else found.rows), dtype=np.int64)
+        for g, members in enumerate(found.coloring(mode).groups):
+            klass[members] = g
+        i, j = np.nonzero(found.pattern)  # entry (i, j): lane of read i in j's class (forward), else of j in i's
+        read, lane = (i, klass[j]) if forward else (j, klass[i])
+        self.take, self.place = read * direction.shape[1] + lane, i * self.shape[1] + j
 
     def __call__(self, points):
-        if self.rows_map is None or self.sweep is None or self.guarded:
+        if self.seeding is None or not self.program.keeps_branch(points):
             return None
-        layout = self.layout
-        values, partials, _, finite = run_program(layout.program, points, None, -1, self.rows_map[1],
-                                                  layout.workspace)  # fmt: skip
+        fixed, rest = (points.fixed, points.rest) if hasattr(points, "fixed") else (_NO_VALUES, points)
+        rest = np.ascontiguousarray(rest, dtype=np.float64)
+        program, batch, width = self.layout.program, rest.shape[1], self.direction.shape[1]
+        values, found = np.empty((batch, self.rows.size)), np.empty((batch, self.reads.size, width))
+        workspace = self.layout.workspace  # this thread's work arrays, lent from one call to the next
+        work = workspace.get(("vector", width))
+        if work is None:
+            work = workspace["vector", width] = (np.empty(program.n_slots), np.empty(max(program.n_partials, 1)),
+                                                 np.empty((program.n_slots, width)))  # fmt: skip
+        finite = call_kernel("vector_points", program.units.dtype.char, program.units, program.terms, program.signs,
+                             program.consts, fixed, rest, self.forward, self.back, self.active, self.seeds,
+                             self.direction, self.rows, self.reads, *work, values, found)  # fmt: skip
         if not finite:
             return None
-        weights = partials[self.rows_map[0]]
-        weights[self.unneeded] = 0.0
-        matrices, finite = _read_off(self.sweep(weights), self.seeding, self.batch, self.shape)
-        return (values[self.read], matrices) if finite.all() else None
+        flat = found.reshape(batch, -1)
+        matrices = np.zeros((batch, self.shape[0] * self.shape[1]))
+        if batch <= 2:  # point by point: numpy's 1-d gather and scatter cost a third of its 2-d ones
+            for b in range(batch):
+                matrices[b][self.place] = flat[b][self.take]
+        else:
+            matrices[:, self.place] = flat[:, self.take]
+        return values.T, matrices.reshape(batch, *self.shape)
+
+
+_NO_VALUES = np.zeros(0)
 
 
 class _NumbaSweep:

@@ -28,7 +28,7 @@ import inspect
 import types
 
 from ..primitives import BINARY, UNARY, is_zero_rule, namespace_functions
-from . import loops, second_loops
+from . import loops, second_loops, vector_loops
 from .freeze import CODE
 
 __all__ = ["formula", "module_source", "compiled_functions", "lean_pipeline"]
@@ -237,14 +237,15 @@ plus, times, sweep_one = _plain(plus), _plain(times), _plain(sweep_one)
 program_one, program_batch = _cached(program_one), _cached(program_batch)
 op_second = _plain(op_second)
 second_points, second_lanes = _cached(second_points), _cached(second_lanes)
-symmetric_entries = _cached(symmetric_entries)
+symmetric_entries, vector_points = _cached(symmetric_entries), _cached(vector_points)
 depths, sweep = _cached(depths), _cached(sweep)
 """
 
 
 def module_source():
     """The kernel module's full text: header, the namespace, :mod:`~pathad.compiled.loops` and
-    :mod:`~pathad.compiled.second_loops`, the two dispatches, the replay kernels, footer.
+    :mod:`~pathad.compiled.second_loops` and :mod:`~pathad.compiled.vector_loops`, the two dispatches, the
+    replay kernels, footer.
 
     Fixed text from pathad's own table and files; nothing of a user's goes in.
     """
@@ -277,6 +278,9 @@ def module_source():
             "",
             "# --- pathad/compiled/second_loops.py, verbatim ---",
             inspect.getsource(second_loops),
+            "",
+            "# --- pathad/compiled/vector_loops.py, verbatim ---",
+            inspect.getsource(vector_loops),
             "",
             *_dispatch_lines(),
             "",

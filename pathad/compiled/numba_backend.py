@@ -112,10 +112,10 @@ def _key(numba_version):
     """A hash of everything the kernels' machine code depends on: the files their text is written from and the
     versions of numba, numpy and Python (cheaper than writing the text, which is written only when new)."""
     from .. import primitives
-    from . import freeze, kernel_source, loops, second_loops
+    from . import freeze, kernel_source, loops, second_loops, vector_loops
 
     digest = hashlib.sha256()
-    for module in (primitives, freeze, loops, second_loops, kernel_source):
+    for module in (primitives, freeze, loops, second_loops, vector_loops, kernel_source):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(f"{numba_version} {np.__version__} {sys.version} {sys.platform}".encode())
     return digest.hexdigest()[:16]
@@ -172,8 +172,8 @@ def is_compiled(kernel="program_one"):
 
     ``kernel`` is "program_one" (replay at one point), "program_batch",
     "sweep", "depths", "second_points" or "second_lanes" (Hessian-vector
-    products point by point, or all points at once), "symmetric_entries".
-    False without numba.
+    products point by point, or all points at once), "symmetric_entries"
+    or "vector_points" (a Jacobian).  False without numba.
     """
     if "module" in _LOADED and getattr(_LOADED["module"], kernel).signatures:
         return True
@@ -186,7 +186,7 @@ def is_compiled(kernel="program_one"):
 #: Seconds of numpy work after which ``backend="auto"`` compiles a kernel: about what compiling it costs, so that
 #: a process never spends more than about twice the better choice's time (the ski-rental rule).
 BREAK_EVEN = {"program_one": 15.0, "program_batch": 15.0, "sweep": 5.0, "second_points": 15.0, "second_lanes": 15.0,
-              "symmetric_entries": 15.0}
+              "symmetric_entries": 15.0, "vector_points": 15.0}
 _NUMPY_SECONDS = dict.fromkeys(BREAK_EVEN, 0.0)
 
 
@@ -234,6 +234,10 @@ def prepare():
             run_program(units, np.zeros((1, batch)), np.zeros(0, dtype), 0, np.ones(1, dtype=np.bool_))
         for batch in (1, LANES_FROM):
             run_second(units, np.zeros((1, batch)), np.zeros(0, dtype), 0, np.ones(1, np.bool_), np.ones((1, 1, 1)))
+        one = np.zeros(1, dtype=np.int64)  # the vector kernel of a Jacobian: seeds, rows and reads are slots
+        call_kernel("vector_points", units.units.dtype.char, units.units, units.terms, units.signs, units.consts,
+                    np.zeros(0), np.zeros((1, 1)), True, np.zeros(0, dtype), np.ones(1, np.bool_), one, np.ones((1, 1)),
+                    one, one, np.empty(1), np.empty(1), np.empty((1, 1)), np.empty((1, 1)), np.empty((1, 1, 1)))
     index = np.zeros(1, dtype=np.int64)
     call_kernel("symmetric_entries", "int64", np.zeros((1, 1)), index, index, index, np.zeros((1, 1)))
     call_kernel("depths", "int64", np.zeros((2, 1), dtype=np.int64))

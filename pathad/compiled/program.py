@@ -454,6 +454,14 @@ class Program:
             edge, column = np.argwhere(bad)[0]
             self._raise_partial(values, int(edge), int(column), offset, partials[edge, column])
 
+    def keeps_branch(self, points):
+        """Whether every point keeps the traced branch (True without guards): for the fused kernels, which do
+        not check guards; a values-only replay on numba, then :meth:`check_guards`."""
+        if not self.guard_ops:
+            return True
+        replayed = self.compute(points, backend="numba")
+        return self._excuse_traced_point(self.check_guards(replayed.at), points) is None
+
     def check_guards(self, at):
         """For each column, the index of the first guard whose outcome changes (-1: none); None without guards.
 
