@@ -247,11 +247,15 @@ _SCRIPT = textwrap.dedent(
     tape = pathad.compile(pathad.trace(lambda x, y: pathad.sin(x) * y + pathad.exp(y), 1.0, 2.0), backend="numba")
     one = tape.gradient(x=0.5, y=2.0)
     batch = tape.gradient(x=np.array([0.5, 1.0]), y=np.array([2.0, 3.0]))
+    hessian = tape.hessian(x=0.5, y=2.0).matrix.tolist()
+    jacobian = tape.jacobian(x=0.5, y=2.0).matrix.tolist()
     module = numba_backend.kernels()
     stats = {name: [sum(getattr(module, name).stats.cache_hits.values()),
                     sum(getattr(module, name).stats.cache_misses.values())]
-             for name in ("program_one", "program_batch", "depths", "sweep")}
-    print(json.dumps({"stats": stats, "x": one["x"], "y": batch["y"].tolist()}))
+             for name in ("program_one", "program_batch", "depths", "sweep", "second_points", "symmetric_entries",
+                          "vector_points")}
+    print(json.dumps({"stats": stats, "x": one["x"], "y": batch["y"].tolist(), "hessian": hessian,
+                      "jacobian": jacobian}))
     """
 )
 
@@ -275,4 +279,7 @@ def test_a_second_process_loads_the_kernels_from_the_cache_instead_of_compiling(
     assert second["stats"]["program_one"][0] >= 1 and second["stats"]["program_batch"][0] >= 1
     assert first["x"] == second["x"] == pytest.approx(math.cos(0.5) * 2.0, rel=1e-15)
     assert second["y"] == pytest.approx([math.sin(0.5) + math.exp(2.0), math.sin(1.0) + math.exp(3.0)], rel=1e-15)
+    s, c = math.sin(0.5), math.cos(0.5)  # f = sin(x)·y + exp(y) at (0.5, 2.0)
+    np.testing.assert_allclose(second["hessian"], [[-2.0 * s, c], [c, math.exp(2.0)]], rtol=1e-15)
+    np.testing.assert_allclose(second["jacobian"], [[2.0 * c, s + math.exp(2.0)]], rtol=1e-15)
     assert any((tmp_path / "cache").glob("kernels-*/kernels.py"))

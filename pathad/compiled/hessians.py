@@ -14,6 +14,13 @@ pair a column of one vector sweep:
    c_u = Σ_e ẇ_e ā_s (the ``seed_values`` of the sweep).  At the inputs, ā is
    the gradient and ǡ the Hessian-vector product.
 
+On numba the four steps are one pass of a compiled loop over the replay's
+units (:mod:`pathad.compiled.second_loops`): each unit's tangents as it is
+evaluated, then its adjoint and second adjoint on the way back, the second
+partials generated from the same table.  The steps above run only when that
+pass meets something unusual (a point on another branch, a number that is not
+finite), or on numpy: they name the branch or the node.
+
 A Hessian takes one direction per colour class of its sparsity pattern
 (found structurally on the tape, as :func:`pathad.hessian_sparsity` finds it
 on a trace), all in the same sweeps.
@@ -90,7 +97,7 @@ class HessianMethods:
                              f"{batch} point(s), got {directions.shape}")  # fmt: skip
         if not np.isfinite(directions).all():
             raise ValueError("v must be finite")
-        # one direction per point: column b of the sweeps is point b with its own direction
+        # directions (1, n, 1), the same at every point, or (B, n, 1), one per point
         _, _, products = _second_order(self, points, output, directions.reshape(-1, len(self.inputs), 1), retrace)
         return products[0, :, 0] if scalar else products[:, :, 0]
 
@@ -284,7 +291,8 @@ def _second_order(tape, points, output, directions, retrace):
 
 
 def _fused(tape, points, output, directions):
-    """:func:`_second_order` by one kernel call, or None if anything was not finite (the general way says why)."""
+    """:func:`_second_order` by one kernel call, or None when a point takes another branch or anything was not
+    finite (the general way says which)."""
     program = tape._program
     if not program.keeps_branch(points):
         return None
