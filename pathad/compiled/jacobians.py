@@ -431,8 +431,8 @@ def _read_off(swept, seeding, batch, shape):
 
 
 class _FusedJacobian:
-    """A tape's Jacobian at a few points by :func:`~pathad.compiled.vector_loops.vector_points`: the replay
-    and the vector sweep of one seeding in one kernel call, everything else made once.
+    """A tape's Jacobian at new points by :func:`~pathad.compiled.vector_loops.vector_points`: the replay and
+    the vector sweep of one seeding in one kernel call, everything else made once.
 
     Anything unusual (a point on another branch, a value, partial or entry
     that is not finite, an empty pattern) returns None, and the general way
