@@ -613,15 +613,21 @@ FULL = {"rounds": 7, "budget": 0.2, "n": 200, "batch": 100, "backends": ["numba"
 def parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a 12-long band, batch 4, 1 round, numpy backend")
+    parser.add_argument("--n", type=int, help="the banded function's size (200)")
+    return parsed(parser, argv, QUICK, FULL)
+
+
+def parsed(parser, argv, quick, full):
+    """The arguments both benchmarks share added to ``parser``, ``argv`` parsed, and each option not given
+    taken from ``quick`` (with --quick) or ``full``."""
     parser.add_argument("--rounds", type=int, help="alternated rounds per table (7; --quick 1)")
     parser.add_argument("--budget", type=float, help="seconds of repeated calls per measurement (0.2)")
-    parser.add_argument("--n", type=int, help="the banded function's size (200)")
     parser.add_argument("--batch", type=int, help="points of the batched tables (100)")
     parser.add_argument("--backends", nargs="+", choices=["numba", "numpy"], help="pathad's compiled backends")
     parser.add_argument("--no-jit", dest="jit", action="store_false", default=None, help="no CasADi jit row")
     parser.add_argument("--no-batch", dest="batched", action="store_false", help="skip the batched tables")
     args = parser.parse_args(argv)
-    for key, value in (QUICK if args.quick else FULL).items():
+    for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
     if args.jit is None:
