@@ -138,22 +138,8 @@ def pathad_trace_contestants(f, x):
 
 def pathad_compiled(f, traced_at, x, backends):
     """One contestant per backend: ``tape.hessian(at=x)`` (x (n,) or a batch (n, B)), compiled beforehand."""
-    tr = pathad.trace(pathad_f(f), traced_at)
-    out = []
-    for backend in backends:
-        start = time.perf_counter()
-        tape = pathad.compile(tr, backend=backend)
-        setup = time.perf_counter() - start
-        out.append(
-            Contestant(
-                f"pathad compiled {backend}",
-                lambda tape=tape: tape.hessian(at=x),
-                lambda H: H.matrix,
-                hvps,
-                setup=setup,
-            )
-        )
-    return out
+    calling = lambda tape: lambda: tape.hessian(at=x)  # noqa: E731
+    return bj.compiled_contestants(pathad.trace(pathad_f(f), traced_at), backends, calling, lambda H: H.matrix, hvps)
 
 
 # --- JAX ------------------------------------------------------------------------------------------------------------

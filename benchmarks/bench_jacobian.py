@@ -325,25 +325,23 @@ def pathad_trace_contestants(f, x):
 
 def pathad_compiled(f, traced_at, x, backends):
     """One contestant per backend: ``tape.jacobian(x)`` (or ``at=`` a batch), the tape compiled beforehand."""
-    tr = pathad.trace(pathad_f(f), traced_at)
+    if x.ndim == 1:
+        calling = lambda tape: lambda: tape.jacobian(x)  # noqa: E731
+    else:
+        calling = lambda tape: lambda: tape.jacobian(at=x)  # noqa: E731
+    return compiled_contestants(pathad.trace(pathad_f(f), traced_at), backends, calling, lambda J: J.matrix,
+                                lambda J: f"{J.sweeps} ({J.mode})")  # fmt: skip
+
+
+def compiled_contestants(tr, backends, calling, read, note):
+    """"pathad compiled <backend>" for each backend: the trace compiled (timed as the setup), then the call that
+    ``calling(tape)`` returns."""
     out = []
     for backend in backends:
         start = time.perf_counter()
         tape = pathad.compile(tr, backend=backend)
-        setup = time.perf_counter() - start
-        if x.ndim == 1:
-            call = lambda tape=tape: tape.jacobian(x)  # noqa: E731
-        else:
-            call = lambda tape=tape: tape.jacobian(at=x)  # noqa: E731
-        out.append(
-            Contestant(
-                f"pathad compiled {backend}",
-                call,
-                lambda J: J.matrix,
-                lambda J: f"{J.sweeps} ({J.mode})",
-                setup=setup,
-            )
-        )
+        out.append(Contestant(f"pathad compiled {backend}", calling(tape), read, note,
+                              setup=time.perf_counter() - start))  # fmt: skip
     return out
 
 
