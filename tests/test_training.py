@@ -278,16 +278,7 @@ def test_progress_bar_goes_to_stderr(capsys):
 
 
 def test_progress_without_tqdm_prints_lines(monkeypatch, capsys):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_tqdm(name, *args, **kwargs):
-        if name == "tqdm":
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_tqdm)
+    without_tqdm(monkeypatch)
     with Progress(2, "demo") as bar:
         bar.update(Epoch(1, 0.25, 0.5, None))
     assert capsys.readouterr().err == "demo epoch 1/2: loss 0.2500, train 50.0%\n"
