@@ -62,7 +62,7 @@ from functools import cache
 
 import bench_jacobian as bj  # its contestants, rounds, printing and CasADi helpers (it imports nothing heavy)
 import numpy as np
-from bench_jacobian import Contestant, by_name, casadi_dense, micro, missing, ratio, text
+from bench_jacobian import Contestant, by_name, casadi_dense, missing, ratio
 
 import pathad
 
@@ -255,23 +255,6 @@ def best_peer(contestants):
     return min(times) if times else None
 
 
-def table_rows(contestants, best, reference, scale=1.0):
-    rows = []
-    best = None if best is None else best / scale
-    for c in contestants:
-        median = None if c.median is None else c.median / scale
-        rows.append(
-            [
-                c.name,
-                micro(median) if c.missing is None else c.missing,
-                c.sweeps if c.missing in (None, "DIFFERENT") else "-",
-                text(ratio(median, best)),
-                "(reference)" if c is reference else ("-" if c.diff is None else f"{c.diff:.1e}"),
-            ]
-        )
-    return rows
-
-
 GOALS = []  # (text, ok)
 
 
@@ -306,7 +289,7 @@ def one_point(args, title, f, n):
     if rounds < args.rounds:
         notes.append(f"{rounds} rounds only (the time limit)")
     notes.append("HVPs of the colored mode: one per colour class (the pattern is structural, found without one)")
-    print_rows = table_rows(contestants, best, reference)
+    print_rows = bj.table_rows(contestants, [best], lambda c: c is reference)
     bj.print_table(
         f"{title}: the Hessian at one point, µs per Hessian (median of {rounds} rounds)",
         ["contestant", "µs", "HVPs / directions", "× best peer", "max abs diff"],
@@ -332,7 +315,7 @@ def batched(args, title, f, n):
         f"{title}: the Hessian at {args.batch} points at once, µs per point (median of {rounds} rounds); "
         f"the ratio is to the better of jax vmap and casadi SX map",
         ["contestant", "µs/point", "HVPs/point", "× best peer", "max abs diff"],
-        table_rows(contestants, best, reference, scale=args.batch),
+        bj.table_rows(contestants, [best], lambda c: c is reference, scale=args.batch),
         [n for n in notes if n],
     )
     compiled_goals(title, contestants, args.backends, best, where=f" at {args.batch} points")

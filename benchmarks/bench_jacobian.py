@@ -509,10 +509,11 @@ def by_name(contestants, name):
     return next((c for c in contestants if c.name == name), None)
 
 
-def table_rows(contestants, jax_best, casadi_time, scale=1.0):
+def table_rows(contestants, baselines, is_reference, scale=1.0):
+    """A table row per contestant: name, time, sweeps, its ratio to each of ``baselines`` (times, or None) and
+    its difference from the reference (the contestant ``is_reference`` picks); times divided by ``scale``."""
+    baselines = [None if b is None else b / scale for b in baselines]
     rows = []
-    jax_best = None if jax_best is None else jax_best / scale
-    casadi_time = None if casadi_time is None else casadi_time / scale
     for c in contestants:
         median = None if c.median is None else c.median / scale
         rows.append(
@@ -520,13 +521,16 @@ def table_rows(contestants, jax_best, casadi_time, scale=1.0):
                 c.name,
                 micro(median) if c.missing is None else c.missing,
                 c.sweeps if c.missing in (None, "DIFFERENT") else "-",
-                text(ratio(median, jax_best)),
-                text(ratio(median, casadi_time)),
-                "(reference)" if c.diff == 0.0 and c.name.endswith("on a trace, backward") else
-                ("-" if c.diff is None else f"{c.diff:.1e}"),
+                *(text(ratio(median, b)) for b in baselines),
+                "(reference)" if is_reference(c) else ("-" if c.diff is None else f"{c.diff:.1e}"),
             ]
-        )  # fmt: skip
+        )
     return rows
+
+
+def _traced_backward(c):
+    """The Jacobian tables' reference: pathad's backward sweep on the trace."""
+    return c.diff == 0.0 and c.name.endswith("on a trace, backward")
 
 
 GOALS = []  # (text, ok)
@@ -553,7 +557,7 @@ def one_point(args, title, f, n_in, n_out):
     print_table(
         f"{title}: the Jacobian at one point, µs per Jacobian (median of {rounds} rounds)",
         ["contestant", "µs", "sweeps", "× best jax", "× casadi SX", "max abs diff"],
-        table_rows(contestants, jax_best, casadi_time),
+        table_rows(contestants, [jax_best, casadi_time], _traced_backward),
         [n for n in notes if n],
     )
     for backend in args.backends:
@@ -589,7 +593,7 @@ def batched(args, title, f, n_in, n_out):
     jax_best = best_jax(contestants)
     casadi_c = by_name(contestants, "casadi SX map")
     casadi_time = casadi_c.median if casadi_c else None
-    rows = table_rows(contestants, jax_best, casadi_time, scale=args.batch)
+    rows = table_rows(contestants, [jax_best, casadi_time], _traced_backward, scale=args.batch)
     rows[0][-1] = "(reference)"
     notes = [first_calls(contestants)]
     print_table(
