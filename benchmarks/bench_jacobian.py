@@ -593,8 +593,7 @@ def batched(args, title, f, n_in, n_out):
     jax_best = best_jax(contestants)
     casadi_c = by_name(contestants, "casadi SX map")
     casadi_time = casadi_c.median if casadi_c else None
-    rows = table_rows(contestants, [jax_best, casadi_time], _traced_backward, scale=args.batch)
-    rows[0][-1] = "(reference)"
+    rows = table_rows(contestants, [jax_best, casadi_time], lambda c: c is contestants[0], scale=args.batch)
     notes = [first_calls(contestants)]
     print_table(
         f"{title}: the Jacobian at {args.batch} points at once, µs per point (median of {rounds} rounds); "
