@@ -203,17 +203,16 @@ def _second_lines():
     return lines
 
 
-def _program_source(function, name, batch):
-    """A lane-generic loop (:func:`~pathad.compiled.loops.run_units`) as the kernel ``name``, the lane count
-    fixed to ``batch``."""
-    text = inspect.getsource(function)
+def _program_source(name, batch):
+    """:func:`~pathad.compiled.loops.run_units` as the kernel ``name``, the lane count fixed to ``batch``."""
+    text = inspect.getsource(loops.run_units)
     replacements = [
-        (f"def {function.__name__}(single, ", f"def {name}("),
+        ("def run_units(single, ", f"def {name}("),
         ("    batch = 1 if single else values.shape[1]\n", f"    batch = {batch}\n"),
     ]  # fmt: skip
     for old, new in replacements:
         if text.count(old) != 1:
-            raise AssertionError(f"{function.__module__}.{function.__name__} no longer has the line {old.strip()!r}")
+            raise AssertionError(f"pathad.compiled.loops.run_units no longer has the line {old.strip()!r}")
         text = text.replace(old, new)
     return text
 
@@ -269,8 +268,7 @@ def module_source():
         "",
         "# --- pathad/compiled/loops.py, verbatim ---",
     ]
-    programs = [_program_source(loops.run_units, "program_one", "1"),
-                _program_source(loops.run_units, "program_batch", "values.shape[1]")]  # fmt: skip
+    programs = [_program_source("program_one", "1"), _program_source("program_batch", "values.shape[1]")]
     return "\n".join(
         [
             *header,

@@ -39,13 +39,9 @@ generated kernel module (after the dispatches) and runs as plain Python too.
 
 import math
 
+from pathad.compiled.loops import SUM, op_values  # noqa: F401 - op_values: the generated dispatch's stand-in
+
 __all__ = ["second_points", "second_lanes", "symmetric_entries"]
-
-SUM = -1  # the unit kind of a fused sum, as in pathad.compiled.loops
-
-
-def op_values(c, a, b, need_p, need_q):  # replaced by the generated dispatch
-    raise NotImplementedError("op_values is generated from the primitive table (pathad.compiled.kernel_source)")
 
 
 def op_second(c, a, b, r, need_aa, need_ab, need_bb):  # replaced by the generated dispatch
